@@ -1,0 +1,3 @@
+from konversation.cli.main import app
+
+app()

@@ -1,0 +1,46 @@
+"""The ASGI application, built from one Settings object."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from konversation import __version__
+from konversation.db import make_engine, make_session_factory
+from konversation.settings import Settings
+from konversation.wire import errors
+from konversation.wire.docs import install_docs
+from konversation.wire.openapi import install_openapi
+from konversation.wire.override import WireCompatibility
+from konversation.wire.router import api_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Konversation Connect API",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api-docs",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.server_secret = settings.server_secret()
+    app.state.engine = engine
+    app.state.sessions = make_session_factory(engine)
+    app.include_router(api_router())
+    errors.install(app)
+    install_openapi(app)
+    install_docs(app)
+    app.add_middleware(WireCompatibility)
+    return app

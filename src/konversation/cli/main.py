@@ -1,0 +1,86 @@
+"""`konversation`: serve, migrate, and manage keys and flows from a shell."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from konversation.app import create_app
+from konversation.cli.context import database
+from konversation.cli.flows import app as flows_app
+from konversation.cli.keys import app as keys_app
+from konversation.demo import DemoSecrets, create_demo, is_empty
+from konversation.schema import upgrade
+from konversation.settings import Settings
+
+app = typer.Typer(help="Konversation: a self-hosted chatbot platform.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(flows_app, name="flows")
+console = Console()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database to the current schema."""
+    asyncio.run(_migrate(Settings()))
+    console.print("Database is up to date.")
+
+
+async def _migrate(settings: Settings) -> None:
+    async with database(settings) as (engine, _sessions):
+        await upgrade(engine)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Create the demo workspace on an empty database.")
+    ] = True,
+) -> None:
+    """Migrate, create the demo workspace on a first start, and serve the API and dashboard."""
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    created = asyncio.run(_prepare(settings, with_demo=demo))
+    if created is not None:
+        _announce(created, settings)
+    console.print(f"Serving on {settings.base_url} (API docs at {settings.base_url}/api)")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+async def _prepare(settings: Settings, *, with_demo: bool) -> DemoSecrets | None:
+    async with database(settings) as (engine, sessions):
+        await upgrade(engine)
+        if not with_demo:
+            return None
+        async with sessions() as session:
+            if not await is_empty(session):
+                return None
+            created = await create_demo(session, server_secret=settings.server_secret())
+            await session.commit()
+            return created
+
+
+def _announce(created: DemoSecrets, settings: Settings) -> None:
+    # Plain lines, never wrapped, so the key can be copied straight from the terminal.
+    lines = [
+        "A demo workspace was created. These secrets are shown only now:",
+        f"  Dashboard login: {created.email}",
+        f"  Password:        {created.password}",
+        f"  API key:         {created.api_key}",
+        "First call:",
+        f"  curl -H 'Authorization: Bearer {created.api_key}' {settings.base_url}/api/flow/tags",
+    ]
+    for line in lines:
+        console.print(line, soft_wrap=True, highlight=False, markup=False)

@@ -1,0 +1,115 @@
+"""A bot's flows, tags, user and bot fields, and what is attached to its flows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from konversation.db import Base, JSONDoc, Timestamped, UTCDateTime, utcnow
+
+MAIN_FLOW_NUMBER = 0
+
+
+class FlowKind(StrEnum):
+    MAIN = "main"
+    SUB = "sub"
+    WORKFLOW = "workflow"
+    FUNCTION = "function"
+
+
+class FieldScope(StrEnum):
+    USER = "user"
+    BOT = "bot"
+
+
+class VarType(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    ARRAY = "array"
+    LONGTEXT = "longtext"
+
+
+class Flow(Timestamped, Base):
+    """The main flow (number 0) or a sub flow (`f<bot>s<number>`), holding its node document."""
+
+    __tablename__ = "flows"
+    __table_args__ = (UniqueConstraint("bot_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Tag(Timestamped, Base):
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("bot_id", "number"), UniqueConstraint("bot_id", "name"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class Field(Timestamped, Base):
+    """A user field definition or a bot field with its value; both share `f<bot>v<n>` ids."""
+
+    __tablename__ = "fields"
+    __table_args__ = (
+        UniqueConstraint("bot_id", "number"),
+        UniqueConstraint("bot_id", "scope", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(255))
+    var_type: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Bot fields only: the value in its typed JSON form.
+    value: Mapped[Any] = mapped_column(JSONDoc, nullable=True)
+    is_template_field: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class InboundWebhook(Timestamped, Base):
+    """A URL that outside systems call to start a sub flow."""
+
+    __tablename__ = "inbound_webhooks"
+    __table_args__ = (Index("ix_inbound_webhooks_bot_id_name", "bot_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"))
+    hook_uid: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    sub_flow_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+
+
+class TemplateInstall(Timestamped, Base):
+    """A flow template installed into a bot, kept after uninstall as a log entry."""
+
+    __tablename__ = "template_installs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), index=True)
+    template_ns: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(16))
+    allow_republish: Mapped[bool] = mapped_column(Boolean, default=False)
+    can_view: Mapped[bool] = mapped_column(Boolean, default=True)
+    can_edit: Mapped[bool] = mapped_column(Boolean, default=True)
+    auto_update: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    uninstalled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,43 @@
+"""All configuration, read once from `KONVERSATION_*` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/konversation.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KONVERSATION_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Secret under which API key digests are computed. When unset it is generated once and kept
+    # in `secret_file`, so that restarts keep every issued key valid.
+    secret_key: str | None = None
+    secret_file: Path = Path("./data/secret.key")
+    public_url: str | None = None
+    log_level: str = "info"
+
+    def server_secret(self) -> bytes:
+        if self.secret_key:
+            return self.secret_key.encode()
+        return _read_or_create_secret(self.secret_file)
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def _read_or_create_secret(path: Path) -> bytes:
+    if path.exists():
+        return path.read_text().strip().encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(value + "\n")
+    return value.encode()

@@ -1,0 +1,83 @@
+"""The filters shared by every subscriber search of the Connect API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, exists, func, select
+
+from konversation.db import contains_text
+from konversation.subscribers.models import Subscriber, SubscriberChannel
+
+DAY = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SubscriberFilter:
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    channel: str | None = None
+    opted_in_email: bool | None = None
+    opted_in_sms: bool | None = None
+    interacted_in_last_24h: bool | None = None
+    bot_interacted_in_last_24h: bool | None = None
+    last_message_in_last_24h: bool | None = None
+
+
+def apply(
+    query: Select[Subscriber], wanted: SubscriberFilter, now: dt.datetime
+) -> Select[Subscriber]:
+    conditions: list[ColumnElement[bool]] = []
+    if wanted.name:
+        conditions.append(contains_text(Subscriber.name, wanted.name))
+    if wanted.email:
+        conditions.append(contains_text(Subscriber.email, wanted.email))  # type: ignore[arg-type]
+    if wanted.phone:
+        conditions.append(_phone_matches(wanted.phone))
+    if wanted.channel:
+        conditions.append(
+            exists().where(
+                SubscriberChannel.subscriber_id == Subscriber.id,
+                SubscriberChannel.type == wanted.channel,
+            )
+        )
+    since = now - DAY
+    for flag, column in (
+        (wanted.opted_in_email, Subscriber.opted_in_email_at),
+        (wanted.opted_in_sms, Subscriber.opted_in_sms_at),
+    ):
+        if flag is not None:
+            conditions.append(column.is_not(None) if flag else column.is_(None))
+    for flag, column in (
+        (wanted.interacted_in_last_24h, Subscriber.last_interaction_at),
+        (wanted.bot_interacted_in_last_24h, Subscriber.last_bot_interaction_at),
+        (wanted.last_message_in_last_24h, Subscriber.last_message_at),
+    ):
+        if flag is not None:
+            recent = column >= since
+            conditions.append(recent if flag else (column.is_(None) | ~recent))
+    return query.where(*conditions)
+
+
+def _phone_matches(phone: str) -> ColumnElement[bool]:
+    """Numbers compare by their digits, so `+61 400`, `61400` and a local `400` all match."""
+    digits = re.sub(r"\D", "", phone)
+    stored = Subscriber.phone
+    for char in ("+", " ", "-", "(", ")"):
+        stored = func.replace(stored, char, "")  # type: ignore[assignment]
+    return stored.like(f"%{digits}")
+
+
+def newest_interaction_first(query: Select[Subscriber]) -> Select[Subscriber]:
+    return query.order_by(
+        Subscriber.last_interaction_at.is_(None),
+        Subscriber.last_interaction_at.desc(),
+        Subscriber.id.desc(),
+    )
+
+
+def in_bots(bot_ids: list[int]) -> Select[Subscriber]:
+    return select(Subscriber).where(Subscriber.bot_id.in_(bot_ids))

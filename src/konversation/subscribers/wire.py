@@ -1,0 +1,129 @@
+"""The Connect API's shape of a subscriber."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from konversation.flows.wire import FieldValueT, TagOut, VarTypeT
+from konversation.ids import Kind, bot_ns, format_ns
+from konversation.subscribers.models import Subscriber
+from konversation.subscribers.service import Profile
+
+DAY = dt.timedelta(hours=24)
+
+
+def wire_time(moment: dt.datetime | None) -> str | None:
+    """Timestamps as the original API writes them: `YYYY-MM-DD HH:MM:SS`, UTC."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else None
+
+
+class SubscriberFieldOut(BaseModel):
+    name: str
+    var_ns: str
+    var_type: VarTypeT
+    value: FieldValueT
+    description: str
+
+
+class LabelOut(BaseModel):
+    name: str
+
+
+class ChannelOut(BaseModel):
+    type: str = Field(examples=["telegram"])
+    user_id: str = Field(examples=["123456789"])
+    channel_id: str | None = None
+    subscribed_at: str | None = None
+
+
+class SubscriberOut(BaseModel):
+    user_ns: str = Field(examples=["f1u1"])
+    flow_ns: str = Field(examples=["f1"])
+    user_id: str | None
+    name: str
+    first_name: str
+    last_name: str
+    phone: str | None
+    email: str | None
+    gender: str | None
+    profile_pic: str | None
+    locale: str | None
+    language: str | None
+    timezone: str | None
+    status: str = Field(description="Conversation state: open, pending, spam or done.")
+    subscribed: str | None
+    created_at: str | None
+    last_interaction: str | None
+    last_interaction_at: str | None
+    last_seen: str | None
+    last_message_at: str | None
+    last_message_type: str | None
+    last_input_text: str | None
+    allow_send_message: bool
+    is_bot_interacted_in_last_24h: bool
+    is_last_message_in_last_24h: bool
+    opted_in_email: str | None
+    opted_in_sms: str | None
+    opted_in_through: str | None
+    tags: list[TagOut]
+    user_fields: list[SubscriberFieldOut]
+    labels: list[LabelOut]
+    channels: list[ChannelOut]
+
+    @classmethod
+    def of(cls, profile: Profile, now: dt.datetime) -> SubscriberOut:
+        s = profile.subscriber
+        return cls(
+            user_ns=format_ns(s.bot_id, Kind.SUBSCRIBER, s.number),
+            flow_ns=bot_ns(s.bot_id),
+            **_identity(s),
+            status=s.status,
+            subscribed=wire_time(s.subscribed_at),
+            created_at=wire_time(s.created_at),
+            last_interaction=wire_time(s.last_interaction_at),
+            last_interaction_at=wire_time(s.last_interaction_at),
+            last_seen=wire_time(s.last_seen_at),
+            last_message_at=wire_time(s.last_message_at),
+            last_message_type=s.last_message_type,
+            last_input_text=s.last_input_text,
+            allow_send_message=s.subscribed_at is not None,
+            is_bot_interacted_in_last_24h=_within_day(s.last_bot_interaction_at, now),
+            is_last_message_in_last_24h=_within_day(s.last_message_at, now),
+            opted_in_email=wire_time(s.opted_in_email_at),
+            opted_in_sms=wire_time(s.opted_in_sms_at),
+            opted_in_through=s.opted_in_through,
+            tags=[TagOut.of(t) for t in profile.tags],
+            user_fields=[
+                SubscriberFieldOut(
+                    name=f.name,
+                    var_ns=format_ns(f.bot_id, Kind.FIELD, f.number),
+                    var_type=f.var_type,
+                    value=value,
+                    description=f.description,
+                )
+                for f, value in profile.fields
+            ],
+            labels=[],
+            channels=[
+                ChannelOut(
+                    type=c.type,
+                    user_id=c.user_id,
+                    channel_id=c.channel_id,
+                    subscribed_at=wire_time(c.subscribed_at),
+                )
+                for c in profile.channels
+            ],
+        )
+
+
+def _identity(s: Subscriber) -> dict[str, Any]:
+    names = ("user_id", "name", "first_name", "last_name", "phone", "email", "gender")
+    more = ("profile_pic", "locale", "language", "timezone")
+    return {name: getattr(s, name) for name in (*names, *more)}
+
+
+def _within_day(moment: dt.datetime | None, now: dt.datetime) -> bool:
+    return moment is not None and now - moment < DAY

@@ -1,0 +1,1 @@
+"""The Connect API's wire conventions (envelopes, errors, paging, method override), written once."""

@@ -1,0 +1,48 @@
+"""Bearer keys on the wire: who is calling, and may they call this operation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from konversation.errors import Unauthenticated
+from konversation.keys import service
+from konversation.keys.models import Permission
+from konversation.keys.service import BotKey, KeyContext
+from konversation.wire.session import Session
+
+bearer = HTTPBearer(
+    scheme_name="API KEY",
+    description="An API key created in the dashboard or with `konversation keys create`.",
+    auto_error=False,
+)
+
+
+async def _caller(
+    request: Request,
+    session: Session,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> KeyContext:
+    if credentials is None:
+        raise Unauthenticated()
+    return await service.authenticate(
+        session, credentials.credentials, server_secret=request.app.state.server_secret
+    )
+
+
+async def _flow_manager(
+    session: Session, caller: Annotated[KeyContext, Depends(_caller)]
+) -> BotKey:
+    return await service.require_bot(session, caller, Permission.MANAGE_FLOW)
+
+
+async def _team_manager(caller: Annotated[KeyContext, Depends(_caller)]) -> KeyContext:
+    service.require_permission(caller, Permission.MANAGE_TEAM)
+    return caller
+
+
+Caller = Annotated[KeyContext, Depends(_caller)]
+ManageFlow = Annotated[BotKey, Depends(_flow_manager)]
+ManageTeam = Annotated[KeyContext, Depends(_team_manager)]

@@ -1,0 +1,51 @@
+"""The OpenAPI document at `/api-docs`, laid out as the original API's: paths relative to `/api`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from konversation.wire.router import API_PREFIX
+
+GROUPS = (
+    ("Flow", "Sub flows, start flows, agents and flow-level settings of the key's bot."),
+    ("Flow Tag", "Tags that label subscribers."),
+    ("Flow User Field", "Definitions of the fields kept per subscriber."),
+    ("Flow Bot Field", "Fields kept once per bot, with their values."),
+    ("Workspace", "Workspace-wide reads; the key needs the Manage Team permission."),
+    ("User", "The person behind the key."),
+)
+
+DESCRIPTION = """\
+The Konversation Connect API. Every call carries an API key as a Bearer token:
+`Authorization: Bearer kv_...`. Create keys in the dashboard or with `konversation keys create`.
+
+Answers are JSON: actions answer `{"status": "ok"}`, single objects `{"data": {...}}`, and
+lists `{"data": [...], "meta": {...}}` with `limit` (at most 100) and `page` (from 1).
+Errors carry a `message`; validation errors (422) add `errors` with per-field messages.
+DELETE operations also accept their fields in the query string, or as a POST with the
+header `X-HTTP-Method-Override: DELETE`.
+"""
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=DESCRIPTION,
+                routes=app.routes,
+                tags=[{"name": name, "description": text} for name, text in GROUPS],
+                servers=[{"url": API_PREFIX}],
+            )
+            schema["paths"] = {
+                path.removeprefix(API_PREFIX): item for path, item in schema["paths"].items()
+            }
+            schema["security"] = [{"API KEY": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

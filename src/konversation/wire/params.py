@@ -1,0 +1,47 @@
+"""Query parameters every list shares: `limit`, `page`, and yes/no flags."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from konversation.db import PageRequest
+from konversation.errors import Invalid
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 10
+
+
+def _paging(
+    limit: Annotated[
+        int | None,
+        Query(
+            description=f"How many items a page holds: 1 to {MAX_LIMIT}, {DEFAULT_LIMIT} if unset."
+        ),
+    ] = None,
+    page: Annotated[int | None, Query(description="Which page to return, counting from 1.")] = None,
+) -> PageRequest:
+    # Out-of-range numbers are clamped, never refused: clients loop on pages and must not break.
+    return PageRequest(
+        page=max(1, page or 1),
+        limit=min(MAX_LIMIT, max(1, limit or DEFAULT_LIMIT)),
+    )
+
+
+PageParams = Annotated[PageRequest, Depends(_paging)]
+
+_YES = {"yes", "true", "1"}
+_NO = {"no", "false", "0"}
+
+
+def yes_no(value: str | None, name: str) -> bool | None:
+    """`yes|no`, also `true|false|1|0`; None when the filter is absent or empty."""
+    if value is None or value.strip() == "":
+        return None
+    lowered = value.strip().lower()
+    if lowered in _YES:
+        return True
+    if lowered in _NO:
+        return False
+    raise Invalid.field(name, f"The {name} field must be yes or no.")

@@ -1,0 +1,142 @@
+"""The Workspace group of the Connect API: workspace-wide reads for keys with Manage Team."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from konversation.db import utcnow
+from konversation.errors import NotFound
+from konversation.ids import parse_bot_ns
+from konversation.subscribers import service as subscribers
+from konversation.subscribers.filters import SubscriberFilter
+from konversation.subscribers.wire import SubscriberOut
+from konversation.wire import envelope
+from konversation.wire.auth import ManageTeam
+from konversation.wire.envelope import DataOut, ListOut, PageOut
+from konversation.wire.errors import wire_errors
+from konversation.wire.params import PageParams, yes_no
+from konversation.wire.session import Session
+from konversation.workspaces import service, summaries
+from konversation.workspaces.wire import (
+    AgentOut,
+    AgentSummaryOut,
+    FlowOut,
+    FlowSummaryOut,
+    RangeParam,
+    RoleFilter,
+    TeamInfoOut,
+)
+
+router = APIRouter(tags=["Workspace"])
+
+READ = wire_errors(401, 403, 404, 422)
+Text = Annotated[str | None, Query()]
+YesNo = Annotated[str | None, Query(description="`yes` or `no` (also `true` or `false`).")]
+FlowNs = Annotated[
+    str | None, Query(description="Only this bot, by its namespace (`f<id>`).", examples=["f1"])
+]
+
+
+@router.get("/team-info", responses=READ, summary="Workspace details")
+async def workspace_info(key: ManageTeam, session: Session) -> DataOut[TeamInfoOut]:
+    return envelope.one(TeamInfoOut.of(await service.team_info(session, key.workspace_id)))
+
+
+@router.get("/team-members", responses=READ, summary="List workspace members")
+async def workspace_members(
+    key: ManageTeam,
+    session: Session,
+    paging: PageParams,
+    name: Annotated[str | None, Query(description="Only members whose name contains this.")] = None,
+    role: RoleFilter = None,
+) -> PageOut[AgentOut]:
+    members, total = await service.list_members(
+        session, key.workspace_id, name=name, role=role, window=paging
+    )
+    return envelope.page([AgentOut.of(m) for m in members], total=total, window=paging)
+
+
+@router.get("/team-flows", responses=READ, summary="List the workspace's bots")
+async def workspace_bots(
+    key: ManageTeam,
+    session: Session,
+    paging: PageParams,
+    name: Annotated[str | None, Query(description="Only bots whose name contains this.")] = None,
+    type: Annotated[str | None, Query(description="Only bots on this channel type.")] = None,
+) -> PageOut[FlowOut]:
+    bots, total = await service.list_bots(
+        session, key.workspace_id, name=name, channel=type, window=paging
+    )
+    return envelope.page([FlowOut.of(b) for b in bots], total=total, window=paging)
+
+
+@router.get("/team-bot-users", responses=READ, summary="Search subscribers across the workspace")
+async def team_bot_users(
+    key: ManageTeam,
+    session: Session,
+    paging: PageParams,
+    name: Text = None,
+    phone: Annotated[str | None, Query(description="Digits match with or without `+`.")] = None,
+    email: Text = None,
+    is_channel: Annotated[str | None, Query(description="A channel type, e.g. `telegram`.")] = None,
+    is_opt_in_email: YesNo = None,
+    is_opt_in_sms: YesNo = None,
+    is_interacted_in_last_24h: YesNo = None,
+    is_bot_interacted_in_last_24h: YesNo = None,
+    is_last_message_in_last_24h: YesNo = None,
+) -> PageOut[SubscriberOut]:
+    wanted = SubscriberFilter(
+        name=name,
+        phone=phone,
+        email=email,
+        channel=is_channel,
+        opted_in_email=yes_no(is_opt_in_email, "is_opt_in_email"),
+        opted_in_sms=yes_no(is_opt_in_sms, "is_opt_in_sms"),
+        interacted_in_last_24h=yes_no(is_interacted_in_last_24h, "is_interacted_in_last_24h"),
+        bot_interacted_in_last_24h=yes_no(
+            is_bot_interacted_in_last_24h, "is_bot_interacted_in_last_24h"
+        ),
+        last_message_in_last_24h=yes_no(is_last_message_in_last_24h, "is_last_message_in_last_24h"),
+    )
+    bot_ids = await service.bot_ids(session, key.workspace_id)
+    now = utcnow()
+    found, total = await subscribers.search(session, bot_ids, wanted, window=paging, now=now)
+    return envelope.page([SubscriberOut.of(p, now) for p in found], total=total, window=paging)
+
+
+@router.get("/flow-summary", responses=READ, summary="Daily usage figures per bot")
+async def analytics_flow_summary(
+    key: ManageTeam,
+    session: Session,
+    range: RangeParam = summaries.Range.YESTERDAY,
+    flow_ns: FlowNs = None,
+) -> ListOut[FlowSummaryOut]:
+    days = await summaries.flow_summary(
+        session, key.workspace_id, range_=range, bot_id=_bot_filter(flow_ns)
+    )
+    return ListOut(data=[FlowSummaryOut(**dataclasses.asdict(d)) for d in days])
+
+
+@router.get("/flow-agent-summary", responses=READ, summary="Daily figures per agent and bot")
+async def analytics_flow_agent_summary(
+    key: ManageTeam,
+    session: Session,
+    range: RangeParam = summaries.Range.YESTERDAY,
+    flow_ns: FlowNs = None,
+) -> ListOut[AgentSummaryOut]:
+    days = await summaries.agent_summary(
+        session, key.workspace_id, range_=range, bot_id=_bot_filter(flow_ns)
+    )
+    return ListOut(data=[AgentSummaryOut(**dataclasses.asdict(d)) for d in days])
+
+
+def _bot_filter(flow_ns: str | None) -> int | None:
+    if not flow_ns:
+        return None
+    bot_id = parse_bot_ns(flow_ns)
+    if bot_id is None:
+        raise NotFound("Flow not found")
+    return bot_id
