@@ -69,7 +69,7 @@ def apt_install(*packages: str) -> None:
     apt = [*sudo, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]
     say(f"installing {', '.join(packages)} from Debian's packages")
     run(*apt, "-qq", "update")
-    run(*apt, "-q", "install", "-y", "--no-install-recommends", *packages)
+    run(*apt, "-q", "install", "-y", *packages)
 
 
 def ensure_venv() -> None:

@@ -35,14 +35,11 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 OPERATION_PATH = "/flow/tags"
 LOCKED = re.compile(r"(^|\s)locked(\s|$)")
+UNLOCKED = re.compile(r"(^|\s)unlocked(\s|$)")
 # The cell may add "Undocumented" after a code the document does not list.
 STATUS_200 = re.compile(r"^\s*200\b")
-UNLOCKED = re.compile(r"(^|\s)unlocked(\s|$)")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
-]
+pytestmark = pytest.mark.browser
 
 
 def _origin(url: str) -> str:
@@ -51,7 +48,7 @@ def _origin(url: str) -> str:
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
+async def chromium_browser() -> AsyncIterator[Browser]:
     async with async_playwright() as pw:
         launched = await pw.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
@@ -78,9 +75,11 @@ class OfflineGuard:
 
 
 @pytest.fixture
-async def guarded(browser: Browser, live_server: str) -> AsyncIterator[tuple[Page, OfflineGuard]]:
+async def guarded(
+    chromium_browser: Browser, live_server: str
+) -> AsyncIterator[tuple[Page, OfflineGuard]]:
     guard = OfflineGuard(live_server)
-    context: BrowserContext = await browser.new_context()
+    context: BrowserContext = await chromium_browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     await context.route("**/*", guard.handle)
     page = await context.new_page()

@@ -1,0 +1,183 @@
+"""Small async builders for test data, going through the real services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from konversation.db import session_scope, utcnow
+from konversation.flows import service as flows
+from konversation.flows.models import FieldScope, FlowKind
+from konversation.ids import Kind
+from konversation.keys import service as keys
+from konversation.keys.models import Permission
+from konversation.subscribers.models import Message, Subscriber, SubscriberChannel
+from konversation.workspaces import service as workspaces
+from konversation.workspaces.models import Role
+
+BOTH = [p.value for p in Permission]
+
+Sessions = async_sessionmaker[AsyncSession]
+ClientFor = Callable[[str], httpx.AsyncClient]
+
+
+@dataclass(frozen=True)
+class Tenant:
+    workspace_id: int
+    owner_id: int
+    bot_id: int
+    token: str
+    key_id: int
+
+    @property
+    def flow_ns(self) -> str:
+        return f"f{self.bot_id}"
+
+
+async def make_tenant(
+    sessions: async_sessionmaker[AsyncSession],
+    server_secret: bytes,
+    *,
+    email: str | None = None,
+    permissions: list[str] | None = None,
+) -> Tenant:
+    async with session_scope(sessions) as session:
+        owner = await workspaces.create_user(
+            session,
+            name="Ada Owner",
+            email=email or f"owner{utcnow().timestamp()}@example.com",
+            password="correct horse battery staple",
+        )
+        workspace = await workspaces.create_workspace(session, name="Acme", owner=owner)
+        bot = await workspaces.create_bot(session, workspace.id, name="Acme bot")
+        await flows.create_flow(session, bot.id, name="Main flow", kind=FlowKind.MAIN)
+        issued = await keys.create_key(
+            session,
+            workspace.id,
+            name="test key",
+            bot_id=bot.id,
+            permissions=BOTH if permissions is None else permissions,
+            server_secret=server_secret,
+            created_by=owner.id,
+        )
+        return Tenant(workspace.id, owner.id, bot.id, issued.token, issued.key.id)
+
+
+async def make_key(
+    session: AsyncSession,
+    server_secret: bytes,
+    tenant: Tenant,
+    *,
+    permissions: list[str],
+    bot_id: int | str | None = "same",
+) -> str:
+    issued = await keys.create_key(
+        session,
+        tenant.workspace_id,
+        name="another key",
+        bot_id=tenant.bot_id if bot_id == "same" else bot_id,  # type: ignore[arg-type]
+        permissions=permissions,
+        server_secret=server_secret,
+    )
+    await session.commit()
+    return issued.token
+
+
+async def make_member(session: AsyncSession, tenant: Tenant, *, name: str, role: Role) -> int:
+    user = await workspaces.create_user(
+        session, name=name, email=f"{name.lower().replace(' ', '.')}@example.com", password="pw"
+    )
+    await workspaces.add_member(session, tenant.workspace_id, user, role=role)
+    await session.commit()
+    return user.id
+
+
+async def make_sub_flow(session: AsyncSession, bot_id: int, name: str) -> str:
+    flow = await flows.create_flow(session, bot_id, name=name)
+    await session.commit()
+    return f"f{bot_id}s{flow.number}"
+
+
+async def make_tag(session: AsyncSession, bot_id: int, name: str) -> str:
+    tag = await flows.create_tag(session, bot_id, name=name)
+    await session.commit()
+    return f"f{bot_id}t{tag.number}"
+
+
+async def make_field(
+    session: AsyncSession,
+    bot_id: int,
+    name: str,
+    *,
+    scope: FieldScope = FieldScope.USER,
+    var_type: str = "text",
+    value: Any = None,
+) -> str:
+    field = await flows.create_field(
+        session, bot_id, scope=scope, name=name, var_type=var_type, value=value
+    )
+    await session.commit()
+    return f"f{bot_id}v{field.number}"
+
+
+async def make_subscriber(
+    session: AsyncSession,
+    bot_id: int,
+    *,
+    name: str = "Sam Subscriber",
+    channel: str = "web",
+    created_at: dt.datetime | None = None,
+    **columns: Any,
+) -> Subscriber:
+    number = await workspaces.next_number(session, bot_id, Kind.SUBSCRIBER)
+    first, _, last = name.partition(" ")
+    subscriber = Subscriber(
+        bot_id=bot_id,
+        number=number,
+        user_id=f"user-{number}",
+        name=name,
+        first_name=first,
+        last_name=last,
+        created_at=created_at or utcnow(),
+        **columns,
+    )
+    session.add(subscriber)
+    await session.flush()
+    session.add(
+        SubscriberChannel(
+            subscriber_id=subscriber.id,
+            type=channel,
+            user_id=subscriber.user_id or "",
+            subscribed_at=subscriber.created_at,
+        )
+    )
+    await session.commit()
+    return subscriber
+
+
+async def make_message(
+    session: AsyncSession,
+    subscriber: Subscriber,
+    *,
+    direction: str,
+    at: dt.datetime,
+    agent_id: int | None = None,
+    content: str = "hello",
+) -> None:
+    session.add(
+        Message(
+            bot_id=subscriber.bot_id,
+            subscriber_id=subscriber.id,
+            direction=direction,
+            content=content,
+            payload={"text": content},
+            agent_id=agent_id,
+            created_at=at,
+        )
+    )
+    await session.commit()
