@@ -31,7 +31,7 @@ async def count_by_status(session: AsyncSession, bot_id: int) -> dict[Conversati
         .where(Subscriber.bot_id == bot_id)
         .group_by(Subscriber.status)
     )
-    counts = dict(rows.tuples().all())
+    counts: dict[str, int] = {status: count for status, count in rows}
     return {status: int(counts.get(status.value, 0)) for status in ConversationStatus}
 
 
@@ -73,7 +73,7 @@ async def profiles(session: AsyncSession, subscribers: Sequence[Subscriber]) -> 
             .where(SubscriberTag.subscriber_id.in_(ids))
             .order_by(Tag.number)
         )
-    ).tuples():
+    ):
         tags[subscriber_id].append(tag)
     values: dict[tuple[int, int], Any] = {
         (row.subscriber_id, row.field_id): row.value

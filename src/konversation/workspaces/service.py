@@ -135,7 +135,7 @@ async def list_members(
             raise Invalid.field("role", "The selected role is invalid.")
         query = query.where(Membership.role == role)
     rows = await session.execute(query.limit(window.limit).offset(window.offset))
-    members = [Member(user=user, role=member_role) for user, member_role in rows.tuples()]
+    members = [Member(user=user, role=member_role) for user, member_role in rows]
     return members, await count_rows(session, query)
 
 
