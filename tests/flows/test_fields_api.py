@@ -194,6 +194,15 @@ class TestSetBotField:
         assert response.json() == {"message": message, "errors": {"value": [message]}}
         assert (await api.get("/flow/bot-fields")).json()["data"][0]["value"] is None
 
+    async def test_an_object_value_answers_422_with_one_message(
+        self, api: httpx.AsyncClient, session: AsyncSession, tenant: Tenant
+    ) -> None:
+        var_ns = await make_field(session, tenant.bot_id, "t", scope=FieldScope.BOT)
+        response = await api.put("/flow/set-bot-field", json={"var_ns": var_ns, "value": {"a": 1}})
+        assert response.status_code == 422
+        message = "The value field must be a string, number, boolean or array."
+        assert response.json() == {"message": message, "errors": {"value": [message]}}
+
     async def test_cuts_over_long_text_and_still_answers_200(
         self, api: httpx.AsyncClient, session: AsyncSession, tenant: Tenant
     ) -> None:

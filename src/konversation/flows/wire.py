@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from konversation.flows.models import Field as FieldRow
 from konversation.flows.models import Flow, InboundWebhook, Tag, TemplateInstall, VarType
 from konversation.flows.service import FieldValue
 from konversation.ids import Kind, format_ns
 
-FieldValueT = str | int | float | bool | list[Any] | None
+
+def _json_scalar_or_array(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool, list)):
+        return value
+    raise ValueError("must be a string, number, boolean or array")
+
+
+# One readable message instead of one per member of a union.
+FieldValueT = Annotated[
+    Any,
+    AfterValidator(_json_scalar_or_array),
+    WithJsonSchema(
+        {"anyOf": [{"type": t} for t in ("string", "number", "boolean", "array", "null")]}
+    ),
+]
 VarTypeT = Literal["text", "number", "boolean", "date", "datetime", "array", "longtext"]
 _VALUE_DOC = "A string, number, boolean or array, read according to the field's type."
 

@@ -130,7 +130,8 @@ def _sentence(path: str, error: dict[str, Any]) -> str:
     if kind == "json_invalid":
         return "The request body is not valid JSON."
     if kind == "value_error":
-        return str(ctx.get("error") or error.get("msg"))
+        # Our validators word their ValueErrors as the end of this sentence.
+        return f"The {path} field {ctx.get('error')}."
     return f"The {path} field is invalid: {error.get('msg', '')}".rstrip(": ")
 
 
