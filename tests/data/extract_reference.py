@@ -36,12 +36,12 @@ def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def scope_of(description: str) -> str | None:
-    found = SCOPE.findall(description)
+    found: list[str] = [s.strip() for s in SCOPE.findall(description)]
     if not found:
         return None
-    if len(found) > 1 or found[0].strip() not in KNOWN_SCOPES:
+    if len(found) > 1 or found[0] not in KNOWN_SCOPES:
         raise ValueError(f"unexpected scope text: {found}")
-    return found[0].strip()
+    return found[0]
 
 
 def shape(document: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> dict[str, Any]:

@@ -46,3 +46,17 @@ async def _team_manager(caller: Annotated[KeyContext, Depends(_caller)]) -> KeyC
 Caller = Annotated[KeyContext, Depends(_caller)]
 ManageFlow = Annotated[BotKey, Depends(_flow_manager)]
 ManageTeam = Annotated[KeyContext, Depends(_team_manager)]
+
+
+async def check_key_of(request: Request) -> None:
+    """Authenticate a request whose handler never ran.
+
+    FastAPI decodes a JSON body before it resolves dependencies, so a malformed body would
+    otherwise be answered (422) before a missing or revoked key (401).
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated()
+    async with request.app.state.sessions() as session:
+        await service.authenticate(session, token, server_secret=request.app.state.server_secret)
+        await session.commit()

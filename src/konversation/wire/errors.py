@@ -23,6 +23,7 @@ from konversation.errors import (
     Unauthenticated,
     summarize,
 )
+from konversation.wire.auth import check_key_of
 
 STATUS: dict[type[KonversationError], int] = {
     BadRequest: 400,
@@ -93,6 +94,8 @@ def field_errors(errors: Sequence[Any]) -> dict[str, list[str]]:
 
 def _dotted(loc: Iterable[Any]) -> str:
     parts = [str(p) for p in loc]
+    if parts[:1] == ["body"] and len(parts) == 2 and parts[1].isdigit():
+        return "body"  # a JSON syntax error, located by its character position
     if parts and parts[0] in {"body", "query", "path", "header"}:
         parts = parts[1:]
     # pydantic appends the union member or function it tried; callers need the field path only.
@@ -142,8 +145,13 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, KonversationError)
         return error_response(exc)
 
-    async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            try:
+                await check_key_of(request)
+            except Unauthenticated as unauthenticated:
+                return error_response(unauthenticated)
         errors = field_errors(exc.errors())
         return error_response(Invalid(errors, summarize(errors)))
 
