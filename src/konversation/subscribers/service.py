@@ -66,13 +66,11 @@ async def profiles(session: AsyncSession, subscribers: Sequence[Subscriber]) -> 
     ids = [s.id for s in subscribers]
     bot_ids = {s.bot_id for s in subscribers}
     tags: dict[int, list[Tag]] = defaultdict(list)
-    for subscriber_id, tag in (
-        await session.execute(
-            select(SubscriberTag.subscriber_id, Tag)
-            .join(Tag, Tag.id == SubscriberTag.tag_id)
-            .where(SubscriberTag.subscriber_id.in_(ids))
-            .order_by(Tag.number)
-        )
+    for subscriber_id, tag in await session.execute(
+        select(SubscriberTag.subscriber_id, Tag)
+        .join(Tag, Tag.id == SubscriberTag.tag_id)
+        .where(SubscriberTag.subscriber_id.in_(ids))
+        .order_by(Tag.number)
     ):
         tags[subscriber_id].append(tag)
     values: dict[tuple[int, int], Any] = {
