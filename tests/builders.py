@@ -181,3 +181,11 @@ async def make_message(
         )
     )
     await session.commit()
+
+
+async def make_bot(
+    session: AsyncSession, workspace_id: int, *, name: str, channel: str = "web"
+) -> int:
+    bot = await workspaces.create_bot(session, workspace_id, name=name, channel=channel)
+    await session.commit()
+    return bot.id

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, exists, false, func, select
 
 from konversation.db import contains_text
 from konversation.subscribers.models import Subscriber, SubscriberChannel
@@ -65,6 +65,8 @@ def apply(
 def _phone_matches(phone: str) -> ColumnElement[bool]:
     """Numbers compare by their digits, so `+61 400`, `61400` and a local `400` all match."""
     digits = re.sub(r"\D", "", phone)
+    if not digits:
+        return false()
     stored = Subscriber.phone
     for char in ("+", " ", "-", "(", ")"):
         stored = func.replace(stored, char, "")  # type: ignore[assignment]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
+from pydantic import BeforeValidator
 
 from konversation.db import PageRequest
 from konversation.errors import Invalid
@@ -24,12 +25,20 @@ def _paging(
 ) -> PageRequest:
     # Out-of-range numbers are clamped, never refused: clients loop on pages and must not break.
     return PageRequest(
-        page=max(1, page or 1),
-        limit=min(MAX_LIMIT, max(1, limit or DEFAULT_LIMIT)),
+        page=1 if page is None else max(1, page),
+        limit=DEFAULT_LIMIT if limit is None else min(MAX_LIMIT, max(1, limit)),
     )
 
 
 PageParams = Annotated[PageRequest, Depends(_paging)]
+
+
+def _none_when_blank(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# Form builders (n8n and the like) send optional fields empty: read them as not sent.
+BlankIsNone = BeforeValidator(_none_when_blank)
 
 _YES = {"yes", "true", "1"}
 _NO = {"no", "false", "0"}

@@ -20,6 +20,7 @@ from konversation.wire.errors import wire_errors
 from konversation.wire.params import PageParams, yes_no
 from konversation.wire.session import Session
 from konversation.workspaces import service, summaries
+from konversation.workspaces.summaries import Range
 from konversation.workspaces.wire import (
     AgentOut,
     AgentSummaryOut,
@@ -111,11 +112,11 @@ async def team_bot_users(
 async def analytics_flow_summary(
     key: ManageTeam,
     session: Session,
-    range: RangeParam = summaries.Range.YESTERDAY,
+    range: RangeParam = None,
     flow_ns: FlowNs = None,
 ) -> ListOut[FlowSummaryOut]:
     days = await summaries.flow_summary(
-        session, key.workspace_id, range_=range, bot_id=_bot_filter(flow_ns)
+        session, key.workspace_id, range_=range or Range.YESTERDAY, bot_id=_bot_filter(flow_ns)
     )
     return ListOut(data=[FlowSummaryOut(**dataclasses.asdict(d)) for d in days])
 
@@ -124,11 +125,11 @@ async def analytics_flow_summary(
 async def analytics_flow_agent_summary(
     key: ManageTeam,
     session: Session,
-    range: RangeParam = summaries.Range.YESTERDAY,
+    range: RangeParam = None,
     flow_ns: FlowNs = None,
 ) -> ListOut[AgentSummaryOut]:
     days = await summaries.agent_summary(
-        session, key.workspace_id, range_=range, bot_id=_bot_filter(flow_ns)
+        session, key.workspace_id, range_=range or Range.YESTERDAY, bot_id=_bot_filter(flow_ns)
     )
     return ListOut(data=[AgentSummaryOut(**dataclasses.asdict(d)) for d in days])
 

@@ -272,7 +272,7 @@ async def _count_new_users(
         .where(Subscriber.bot_id.in_(bots), window.contains(Subscriber.created_at))
         .group_by(Subscriber.bot_id, day, Subscriber.assigned_agent_id)
     )
-    for bot, raw_day, agent_id, created, done in rows.tuples():
+    for bot, raw_day, agent_id, created, done in rows:
         for key in _keys(bot, _day(raw_day), agent_id):
             facts.new_users[key] += created
             facts.done[key] += done
@@ -296,7 +296,7 @@ async def _count_messages(
         Direction.AGENT.value: facts.agent_messages,
         Direction.NOTE.value: facts.note_messages,
     }
-    for bot, raw_day, direction, agent_id, count in rows.tuples():
+    for bot, raw_day, direction, agent_id, count in rows:
         counts = by_direction.get(direction)
         if counts is None:  # system messages are nobody's work and no one's conversation
             continue
@@ -343,7 +343,7 @@ async def _time_responses(
     )
     current: int | None = None
     waiting_since: dt.datetime | None = None
-    for subscriber_id, bot, direction, agent_id, at in rows.tuples():
+    for subscriber_id, bot, direction, agent_id, at in rows:
         if subscriber_id != current:
             current, waiting_since = subscriber_id, None
         if direction == Direction.IN:
@@ -367,7 +367,7 @@ async def _time_resolutions(
             Subscriber.done_at,
         ).where(Subscriber.bot_id.in_(bots), window.contains(Subscriber.done_at))
     )
-    for bot, agent_id, created_at, done_at in rows.tuples():
+    for bot, agent_id, created_at, done_at in rows:
         assert done_at is not None  # the window condition excludes NULL
         # Imported subscribers may carry a creation time later than their resolution.
         seconds = max(0.0, (done_at - created_at).total_seconds())
@@ -381,7 +381,7 @@ async def _users_before(session: AsyncSession, bots: list[int], window: _Window)
         .where(Subscriber.bot_id.in_(bots), Subscriber.created_at < window.start)
         .group_by(Subscriber.bot_id)
     )
-    return {bot: count for bot, count in rows.tuples()}
+    return {bot: count for bot, count in rows}
 
 
 async def _active_users(

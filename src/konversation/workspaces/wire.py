@@ -8,12 +8,14 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 
 from konversation.ids import bot_ns
+from konversation.wire.params import BlankIsNone
 from konversation.workspaces.models import Bot
 from konversation.workspaces.service import Member, TeamInfo
 from konversation.workspaces.summaries import Range
 
 RoleFilter = Annotated[
     Literal["owner", "admin", "member", "agent"] | None,
+    BlankIsNone,
     Query(description="Only members with this role."),
 ]
 
@@ -75,8 +77,9 @@ class FlowOut(BaseModel):
 
 
 RangeParam = Annotated[
-    Range,
-    Query(description="Which days to cover; every range ends yesterday (UTC)."),
+    Range | None,
+    BlankIsNone,
+    Query(description="Which days to cover, `yesterday` when unset; every range ends yesterday."),
 ]
 
 
