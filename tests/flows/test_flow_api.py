@@ -242,3 +242,24 @@ class TestInboundWebhooks:
                 "url": "http://testserver/webhooks/inbound/uid-S",
             }
         ]
+
+
+class TestDeletingASubFlowTakesItsWebhooks:
+    async def test_webhooks_that_started_it_go_too(
+        self, api: httpx.AsyncClient, session: AsyncSession, tenant: Tenant
+    ) -> None:
+        doomed = await make_sub_flow(session, tenant.bot_id, "Doomed")
+        kept = await make_sub_flow(session, tenant.bot_id, "Kept")
+        for uid, ns in (("a", doomed), ("b", kept)):
+            session.add(
+                InboundWebhook(
+                    bot_id=tenant.bot_id,
+                    hook_uid=uid,
+                    name=uid,
+                    sub_flow_number=int(ns.split("s")[-1]),
+                )
+            )
+        await session.commit()
+        await api.request("DELETE", "/flow/delete-sub-flow", json={"sub_flow_ns": doomed})
+        hooks = (await api.get("/flow/inbound-webhooks")).json()["data"]
+        assert [(h["hook_uid"], h["sub_flow_ns"]) for h in hooks] == [("b", kept)]

@@ -58,10 +58,15 @@ class Catalog(Generic[M]):
         return await self._one(session, self.query(bot_id).where(self._columns.number == number))
 
     async def by_name(self, session: AsyncSession, bot_id: int, name: str) -> M:
-        return await self._one(session, self.query(bot_id).where(self._columns.name == name))
+        return await self._one(session, self._named(bot_id, name))
 
     async def find_by_name(self, session: AsyncSession, bot_id: int, name: str) -> M | None:
-        return await session.scalar(self.query(bot_id).where(self._columns.name == name))
+        return await session.scalar(self._named(bot_id, name))
+
+    def _named(self, bot_id: int, name: str) -> Select[M]:
+        # Sub flow names may repeat: the oldest one wins, the same one every time.
+        query = self.query(bot_id).where(self._columns.name == name)
+        return query.order_by(self._columns.number).limit(1)
 
     async def _one(self, session: AsyncSession, query: Select[M]) -> M:
         item = await session.scalar(query)

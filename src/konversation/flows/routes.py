@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 
-from konversation.flows import service
+from konversation.flows import export, service
 from konversation.flows.models import FieldScope
 from konversation.flows.service import BOT_FIELDS, SUB_FLOWS, TAGS, USER_FIELDS
 from konversation.flows.wire import (
@@ -44,7 +44,10 @@ from konversation.workspaces.wire import AgentOut, RoleFilter
 router = APIRouter()
 
 READ = wire_errors(401, 403, 404, 422)
-WRITE = wire_errors(400, 401, 403, 404, 422)
+WRITE = wire_errors(401, 403, 404, 422)
+# A create can lose a race for a unique name to a concurrent create.
+CREATE = wire_errors(401, 403, 404, 409, 422)
+BULK = wire_errors(400, 401, 403, 404, 422)
 NameFilter = Annotated[str | None, Query(description="Only items whose name contains this text.")]
 
 
@@ -169,7 +172,7 @@ async def flow_tags(
     return envelope.page([TagOut.of(t) for t in items], total=total, window=paging)
 
 
-@router.post("/flow/create-tag", tags=["Flow Tag"], responses=WRITE, summary="Create a tag")
+@router.post("/flow/create-tag", tags=["Flow Tag"], responses=CREATE, summary="Create a tag")
 async def flow_create_tag(body: CreateTagIn, key: ManageFlow, session: Session) -> DataOut[TagOut]:
     return envelope.one(TagOut.of(await service.create_tag(session, key.bot_id, name=body.name)))
 
@@ -204,7 +207,7 @@ async def flow_user_fields(
 @router.post(
     "/flow/create-user-field",
     tags=["Flow User Field"],
-    responses=WRITE,
+    responses=CREATE,
     summary="Create a user field",
 )
 async def flow_create_user_field(
@@ -255,7 +258,10 @@ async def flow_bot_fields(
 
 
 @router.post(
-    "/flow/create-bot-field", tags=["Flow Bot Field"], responses=WRITE, summary="Create a bot field"
+    "/flow/create-bot-field",
+    tags=["Flow Bot Field"],
+    responses=CREATE,
+    summary="Create a bot field",
 )
 async def flow_create_bot_field(
     body: CreateBotFieldIn, key: ManageFlow, session: Session
@@ -300,7 +306,7 @@ async def flow_set_bot_field_by_name(
 @router.put(
     "/flow/set-bot-fields",
     tags=["Flow Bot Field"],
-    responses=WRITE,
+    responses=BULK,
     summary="Set up to 20 bot fields at once",
 )
 async def flow_set_bot_fields(body: SetBotFieldsIn, key: ManageFlow, session: Session) -> OkOut:
@@ -311,7 +317,7 @@ async def flow_set_bot_fields(body: SetBotFieldsIn, key: ManageFlow, session: Se
 @router.put(
     "/flow/set-bot-fields-by-name",
     tags=["Flow Bot Field"],
-    responses=WRITE,
+    responses=BULK,
     summary="Set up to 20 bot fields at once, by name",
 )
 async def flow_set_bot_fields_by_name(
@@ -338,3 +344,92 @@ async def flow_delete_bot_field(body: VarNsIn, key: ManageFlow, session: Session
 async def flow_delete_bot_field_by_name(body: NameIn, key: ManageFlow, session: Session) -> OkOut:
     await service.delete(session, await BOT_FIELDS.by_name(session, key.bot_id, body.name))
     return envelope.ok()
+
+
+# Flow: the whole flow as one document
+
+_EXAMPLE_DOCUMENT = {
+    "format": "konversation.flow",
+    "version": 1,
+    "bot": {
+        "name": "Acme bot",
+        "flow_ns": "f1",
+        "start_flow": "f1s1",
+        "web_chat_start_flow": "main",
+        "stt_model": "none",
+    },
+    "flows": [
+        {
+            "name": "Main flow",
+            "kind": "main",
+            "sub_flow_ns": None,
+            "definition": {"version": 1, "start": None, "nodes": []},
+        },
+        {
+            "name": "Welcome",
+            "kind": "sub",
+            "sub_flow_ns": "f1s1",
+            "definition": {
+                "version": 1,
+                "start": "n1",
+                "nodes": [
+                    {"id": "n1", "type": "send_message", "text": "Hi! Your colour: {{f1v1}}"},
+                    {"id": "n2", "type": "add_tag", "tag_ns": "f1t1"},
+                ],
+            },
+        },
+    ],
+    "tags": [{"name": "VIP", "tag_ns": "f1t1"}],
+    "user_fields": [
+        {"name": "Favourite colour", "var_ns": "f1v1", "var_type": "text", "description": ""}
+    ],
+    "bot_fields": [
+        {
+            "name": "opening_hours",
+            "var_ns": "f1v2",
+            "var_type": "text",
+            "description": "",
+            "value": "9:00 to 17:00",
+        }
+    ],
+    "inbound_webhooks": [{"name": "New order", "sub_flow_ns": "f1s1", "status": "active"}],
+}
+
+
+@router.get(
+    "/flow/export",
+    tags=["Flow"],
+    responses=wire_errors(401, 403, 404),
+    summary="Export the bot's whole flow as one document",
+    description=(
+        "The bot's flow settings, main flow, sub flows with their definitions, tags, user "
+        "fields, bot fields with their values and inbound webhooks, as one versioned document "
+        "(`format` `konversation.flow`, `version` 1). Send `data` back to `POST /flow/import`."
+    ),
+)
+async def flow_export(key: ManageFlow, session: Session) -> DataOut[export.FlowDocument]:
+    return envelope.one(await export.export_flow(session, key.bot_id))
+
+
+@router.post(
+    "/flow/import",
+    tags=["Flow"],
+    responses=wire_errors(401, 403, 404, 409, 422),
+    summary="Import a flow document into the bot",
+    description=(
+        "Checks the whole document first and applies all of it or nothing. Items are matched "
+        "by name: missing tags, fields, sub flows and webhooks are created, existing ones "
+        "updated, nothing is deleted, and the main flow's definition is replaced. The document "
+        "may come from another bot: the source bot's ids (`bot.flow_ns`) in the definitions "
+        "and start flows are rewritten to this bot's ids."
+    ),
+)
+async def flow_import(
+    document: Annotated[
+        export.FlowDocument,
+        Body(openapi_examples={"document": {"summary": "A small bot", "value": _EXAMPLE_DOCUMENT}}),
+    ],
+    key: ManageFlow,
+    session: Session,
+) -> DataOut[export.ImportCounts]:
+    return envelope.one(await export.import_flow(session, key.bot_id, document))

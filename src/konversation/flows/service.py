@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import delete as delete_rows
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -202,11 +203,16 @@ async def main_flow(session: AsyncSession, bot_id: int) -> Flow:
 async def delete_sub_flow(session: AsyncSession, bot_id: int, *, sub_flow_ns: str) -> None:
     flow = await SUB_FLOWS.by_ns(session, bot_id, sub_flow_ns)
     bot = await get_bot(session, bot_id)
-    # A bot must never be left starting conversations in a flow that no longer exists.
+    # Nothing may be left starting a flow that no longer exists.
     if bot.start_sub_flow == flow.number:
         bot.start_sub_flow = None
     if bot.web_chat_start_sub_flow == flow.number:
         bot.web_chat_start_sub_flow = None
+    await session.execute(
+        delete_rows(InboundWebhook).where(
+            InboundWebhook.bot_id == bot_id, InboundWebhook.sub_flow_number == flow.number
+        )
+    )
     await session.delete(flow)
     await session.flush()
 
