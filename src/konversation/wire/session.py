@@ -8,15 +8,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from konversation.db import session_scope
+
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with session_scope(request.app.state.sessions) as session:
+        yield session
 
 
 # scope="function": the commit happens before the response leaves, so a failed commit is a 5xx

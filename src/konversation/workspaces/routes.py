@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -20,12 +19,10 @@ from konversation.wire.errors import wire_errors
 from konversation.wire.params import PageParams, yes_no
 from konversation.wire.session import Session
 from konversation.workspaces import service, summaries
-from konversation.workspaces.summaries import Range
+from konversation.workspaces.summaries import AgentDay, FlowDay, Range
 from konversation.workspaces.wire import (
     AgentOut,
-    AgentSummaryOut,
     FlowOut,
-    FlowSummaryOut,
     RangeParam,
     RoleFilter,
     TeamInfoOut,
@@ -114,11 +111,11 @@ async def analytics_flow_summary(
     session: Session,
     range: RangeParam = None,
     flow_ns: FlowNs = None,
-) -> ListOut[FlowSummaryOut]:
+) -> ListOut[FlowDay]:
     days = await summaries.flow_summary(
         session, key.workspace_id, range_=range or Range.YESTERDAY, bot_id=_bot_filter(flow_ns)
     )
-    return ListOut(data=[FlowSummaryOut(**dataclasses.asdict(d)) for d in days])
+    return ListOut(data=days)
 
 
 @router.get("/flow-agent-summary", responses=READ, summary="Daily figures per agent and bot")
@@ -127,11 +124,11 @@ async def analytics_flow_agent_summary(
     session: Session,
     range: RangeParam = None,
     flow_ns: FlowNs = None,
-) -> ListOut[AgentSummaryOut]:
+) -> ListOut[AgentDay]:
     days = await summaries.agent_summary(
         session, key.workspace_id, range_=range or Range.YESTERDAY, bot_id=_bot_filter(flow_ns)
     )
-    return ListOut(data=[AgentSummaryOut(**dataclasses.asdict(d)) for d in days])
+    return ListOut(data=days)
 
 
 def _bot_filter(flow_ns: str | None) -> int | None:

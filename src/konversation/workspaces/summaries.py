@@ -37,6 +37,8 @@ class Range(StrEnum):
 
 @dataclass(frozen=True)
 class FlowDay:
+    """One bot's figures for one UTC day; times are in seconds."""
+
     flow_ns: str
     summary_date: str
     total_bot_users: int
@@ -57,6 +59,8 @@ class FlowDay:
 
 @dataclass(frozen=True)
 class AgentDay:
+    """One agent's figures in one bot for one UTC day; times are in seconds."""
+
     flow_ns: str
     summary_date: str
     agent_id: int

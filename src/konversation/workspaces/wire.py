@@ -81,35 +81,3 @@ RangeParam = Annotated[
     BlankIsNone,
     Query(description="Which days to cover, `yesterday` when unset; every range ends yesterday."),
 ]
-
-
-class FlowSummaryOut(BaseModel):
-    flow_ns: str
-    summary_date: str = Field(examples=["2026-11-24"])
-    total_bot_users: int
-    day_active_bot_users: int
-    day_new_bot_users: int
-    day_total_messages: int
-    day_in_messages: int
-    day_out_messages: int
-    day_agent_messages: int
-    day_note_messages: int
-    day_assigned: int
-    day_done: int
-    day_email_sent: int
-    day_email_open: int
-    avg_agent_response_time: int = Field(description="Seconds.")
-    avg_resolve_time: int = Field(description="Seconds.")
-
-
-class AgentSummaryOut(BaseModel):
-    flow_ns: str
-    summary_date: str = Field(examples=["2026-11-24"])
-    agent_id: int
-    day_reply_bot_users: int
-    day_agent_messages: int
-    day_note_messages: int
-    day_assigned: int
-    day_done: int
-    avg_agent_response_time: int = Field(description="Seconds.")
-    avg_resolve_time: int = Field(description="Seconds.")
