@@ -10,13 +10,14 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from konversation.conversations.models import Message
 from konversation.db import session_scope, utcnow
 from konversation.flows import service as flows
 from konversation.flows.models import FieldScope, FlowKind
 from konversation.ids import Kind
 from konversation.keys import service as keys
 from konversation.keys.models import Permission
-from konversation.subscribers.models import Message, Subscriber, SubscriberChannel
+from konversation.subscribers.models import Subscriber, SubscriberChannel
 from konversation.workspaces import service as workspaces
 from konversation.workspaces.models import Role
 

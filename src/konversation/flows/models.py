@@ -60,6 +60,8 @@ class Tag(Timestamped, Base):
     bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(255))
+    # Kept as subscribers are tagged and untagged, so a tag's size is known without counting.
+    subscriber_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Field(Timestamped, Base):

@@ -77,3 +77,14 @@ class BotCounter(Base):
     bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(4), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgentGroup(Timestamped, Base):
+    """A team of members that conversations can be handed to as a whole."""
+
+    __tablename__ = "agent_groups"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))

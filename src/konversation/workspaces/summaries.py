@@ -17,10 +17,11 @@ from typing import Any, Generic, TypeGuard, TypeVar
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from konversation.conversations.models import Direction, Message
 from konversation.db import utcnow
 from konversation.errors import NotFound
 from konversation.ids import bot_ns
-from konversation.subscribers.models import ConversationStatus, Direction, Message, Subscriber
+from konversation.subscribers.models import ConversationStatus, Subscriber
 from konversation.workspaces.models import Bot
 
 K = TypeVar("K", bound=Hashable)

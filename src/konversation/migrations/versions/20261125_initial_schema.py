@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f492ec7a8dac
+Revision ID: 6ff4a978fc8c
 Revises:
-Create Date: 2026-11-25 10:49:09.966965
+Create Date: 2026-11-25 11:20:56.573099
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 import konversation.db
 
-revision: str = "f492ec7a8dac"
+revision: str = "6ff4a978fc8c"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -51,6 +51,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workspaces")),
     )
     op.create_table(
+        "agent_groups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("created_at", konversation.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_agent_groups_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_groups")),
+        sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_agent_groups_workspace_id_name")),
+    )
+    op.create_table(
         "bots",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
@@ -72,6 +87,21 @@ def upgrade() -> None:
     with op.batch_alter_table("bots", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_bots_workspace_id"), ["workspace_id"], unique=False)
 
+    op.create_table(
+        "labels",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("created_at", konversation.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_labels_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_labels")),
+        sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_labels_workspace_id_name")),
+    )
     op.create_table(
         "memberships",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -147,6 +177,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("bot_id", "kind", name=op.f("pk_bot_counters")),
     )
     op.create_table(
+        "custom_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("bot_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("text_label", sa.String(length=255), nullable=False),
+        sa.Column("number_label", sa.String(length=255), nullable=False),
+        sa.Column("price_label", sa.String(length=255), nullable=False),
+        sa.Column("created_at", konversation.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["bot_id"], ["bots.id"], name=op.f("fk_custom_events_bot_id_bots"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_custom_events")),
+        sa.UniqueConstraint("bot_id", "name", name=op.f("uq_custom_events_bot_id_name")),
+        sa.UniqueConstraint("bot_id", "number", name=op.f("uq_custom_events_bot_id_number")),
+    )
+    op.create_table(
         "fields",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("bot_id", sa.Integer(), nullable=False),
@@ -212,6 +260,39 @@ def upgrade() -> None:
         batch_op.create_index("ix_inbound_webhooks_bot_id_name", ["bot_id", "name"], unique=False)
 
     op.create_table(
+        "segments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("bot_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column(
+            "conditions",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", konversation.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["bot_id"], ["bots.id"], name=op.f("fk_segments_bot_id_bots"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
+        sa.UniqueConstraint("bot_id", "name", name=op.f("uq_segments_bot_id_name")),
+        sa.UniqueConstraint("bot_id", "number", name=op.f("uq_segments_bot_id_number")),
+    )
+    op.create_table(
+        "subscriber_status_counts",
+        sa.Column("bot_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["bot_id"],
+            ["bots.id"],
+            name=op.f("fk_subscriber_status_counts_bot_id_bots"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("bot_id", "status", name=op.f("pk_subscriber_status_counts")),
+    )
+    op.create_table(
         "subscribers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("bot_id", sa.Integer(), nullable=False),
@@ -222,17 +303,20 @@ def upgrade() -> None:
         sa.Column("last_name", sa.String(length=255), nullable=False),
         sa.Column("email", sa.String(length=255), nullable=True),
         sa.Column("phone", sa.String(length=64), nullable=True),
+        sa.Column("phone_tail", sa.String(length=16), nullable=True),
         sa.Column("gender", sa.String(length=16), nullable=True),
         sa.Column("profile_pic", sa.String(length=1024), nullable=True),
         sa.Column("locale", sa.String(length=16), nullable=True),
         sa.Column("language", sa.String(length=32), nullable=True),
         sa.Column("timezone", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("is_subscribed", sa.Boolean(), nullable=False),
         sa.Column("subscribed_at", konversation.db.UTCDateTime(), nullable=True),
         sa.Column("opted_in_email_at", konversation.db.UTCDateTime(), nullable=True),
         sa.Column("opted_in_sms_at", konversation.db.UTCDateTime(), nullable=True),
         sa.Column("opted_in_through", sa.String(length=64), nullable=True),
         sa.Column("last_interaction_at", konversation.db.UTCDateTime(), nullable=True),
+        sa.Column("activity_at", konversation.db.UTCDateTime(), nullable=False),
         sa.Column("last_bot_interaction_at", konversation.db.UTCDateTime(), nullable=True),
         sa.Column("last_seen_at", konversation.db.UTCDateTime(), nullable=True),
         sa.Column("last_message_at", konversation.db.UTCDateTime(), nullable=True),
@@ -240,8 +324,15 @@ def upgrade() -> None:
         sa.Column("last_input_text", sa.Text(), nullable=True),
         sa.Column("paused_until", konversation.db.UTCDateTime(), nullable=True),
         sa.Column("assigned_agent_id", sa.Integer(), nullable=True),
+        sa.Column("agent_group_id", sa.Integer(), nullable=True),
         sa.Column("done_at", konversation.db.UTCDateTime(), nullable=True),
         sa.Column("created_at", konversation.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agent_group_id"],
+            ["agent_groups.id"],
+            name=op.f("fk_subscribers_agent_group_id_agent_groups"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["assigned_agent_id"],
             ["users.id"],
@@ -256,13 +347,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("subscribers", schema=None) as batch_op:
         batch_op.create_index(
+            "ix_subscribers_bot_id_activity_at_id", ["bot_id", "activity_at", "id"], unique=False
+        )
+        batch_op.create_index(
             "ix_subscribers_bot_id_created_at", ["bot_id", "created_at"], unique=False
         )
+        batch_op.create_index("ix_subscribers_bot_id_email", ["bot_id", "email"], unique=False)
         batch_op.create_index(
             "ix_subscribers_bot_id_last_interaction_at",
             ["bot_id", "last_interaction_at"],
             unique=False,
         )
+        batch_op.create_index(
+            "ix_subscribers_bot_id_phone_tail", ["bot_id", "phone_tail"], unique=False
+        )
+        batch_op.create_index("ix_subscribers_bot_id_user_id", ["bot_id", "user_id"], unique=False)
 
     op.create_table(
         "tags",
@@ -270,6 +369,7 @@ def upgrade() -> None:
         sa.Column("bot_id", sa.Integer(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("subscriber_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("created_at", konversation.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["bot_id"], ["bots.id"], name=op.f("fk_tags_bot_id_bots"), ondelete="CASCADE"
@@ -304,8 +404,112 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_template_installs_bot_id"), ["bot_id"], unique=False)
 
     op.create_table(
+        "conversations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("bot_id", sa.Integer(), nullable=False),
+        sa.Column("subscriber_id", sa.Integer(), nullable=False),
+        sa.Column("source_type", sa.String(length=16), nullable=False),
+        sa.Column("is_new_bot_user", sa.Boolean(), nullable=False),
+        sa.Column("closed", sa.Boolean(), nullable=False),
+        sa.Column("opened_source", sa.String(length=16), nullable=True),
+        sa.Column("closed_source", sa.String(length=16), nullable=True),
+        sa.Column("first_open_at", konversation.db.UTCDateTime(), nullable=True),
+        sa.Column("last_open_at", konversation.db.UTCDateTime(), nullable=True),
+        sa.Column("first_close_at", konversation.db.UTCDateTime(), nullable=True),
+        sa.Column("last_close_at", konversation.db.UTCDateTime(), nullable=True),
+        sa.Column("first_assign_at", konversation.db.UTCDateTime(), nullable=True),
+        sa.Column("last_assign_at", konversation.db.UTCDateTime(), nullable=True),
+        sa.Column("first_reply_at", konversation.db.UTCDateTime(), nullable=True),
+        sa.Column("first_reply_after_last_assign_at", konversation.db.UTCDateTime(), nullable=True),
+        sa.Column("first_assign_agent_id", sa.Integer(), nullable=True),
+        sa.Column("last_assign_agent_id", sa.Integer(), nullable=True),
+        sa.Column("first_reply_agent_id", sa.Integer(), nullable=True),
+        sa.Column("first_close_agent_id", sa.Integer(), nullable=True),
+        sa.Column("last_close_agent_id", sa.Integer(), nullable=True),
+        sa.Column("in_messages", sa.Integer(), nullable=False),
+        sa.Column("agent_messages", sa.Integer(), nullable=False),
+        sa.Column("bot_messages", sa.Integer(), nullable=False),
+        sa.Column("number_of_notes", sa.Integer(), nullable=False),
+        sa.Column("number_of_assignments", sa.Integer(), nullable=False),
+        sa.Column("number_of_opens", sa.Integer(), nullable=False),
+        sa.Column("number_of_closes", sa.Integer(), nullable=False),
+        sa.Column(
+            "agent_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "response_seconds",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("waiting_since", konversation.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", konversation.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["bot_id"], ["bots.id"], name=op.f("fk_conversations_bot_id_bots"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscriber_id"],
+            ["subscribers.id"],
+            name=op.f("fk_conversations_subscriber_id_subscribers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
+    )
+    with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_conversations_bot_id_closed_last_close_at",
+            ["bot_id", "closed", "last_close_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_conversations_subscriber_id_id", ["subscriber_id", "id"], unique=False
+        )
+
+    op.create_table(
+        "custom_event_logs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("bot_id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("subscriber_id", sa.Integer(), nullable=False),
+        sa.Column("text_value", sa.Text(), nullable=True),
+        sa.Column("number_value", sa.String(length=64), nullable=True),
+        sa.Column("price_value", sa.String(length=64), nullable=True),
+        sa.Column("created_at", konversation.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["bot_id"],
+            ["bots.id"],
+            name=op.f("fk_custom_event_logs_bot_id_bots"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["custom_events.id"],
+            name=op.f("fk_custom_event_logs_event_id_custom_events"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscriber_id"],
+            ["subscribers.id"],
+            name=op.f("fk_custom_event_logs_subscriber_id_subscribers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_custom_event_logs")),
+    )
+    with op.batch_alter_table("custom_event_logs", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_custom_event_logs_event_id_created_at", ["event_id", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_custom_event_logs_subscriber_id_event_id",
+            ["subscriber_id", "event_id"],
+            unique=False,
+        )
+
+    op.create_table(
         "messages",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mid", sa.String(length=64), nullable=False),
         sa.Column("bot_id", sa.Integer(), nullable=False),
         sa.Column("subscriber_id", sa.Integer(), nullable=False),
         sa.Column("direction", sa.String(length=8), nullable=False),
@@ -331,6 +535,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
+        sa.UniqueConstraint("mid", name=op.f("uq_messages_mid")),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(
@@ -368,6 +573,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
+        sa.Column("value_key", sa.String(length=191), nullable=True),
         sa.ForeignKeyConstraint(
             ["field_id"],
             ["fields.id"],
@@ -387,6 +593,33 @@ def upgrade() -> None:
     with op.batch_alter_table("subscriber_field_values", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_subscriber_field_values_field_id"), ["field_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_subscriber_field_values_field_id_value_key", ["field_id", "value_key"], unique=False
+        )
+
+    op.create_table(
+        "subscriber_labels",
+        sa.Column("subscriber_id", sa.Integer(), nullable=False),
+        sa.Column("label_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", konversation.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["label_id"],
+            ["labels.id"],
+            name=op.f("fk_subscriber_labels_label_id_labels"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscriber_id"],
+            ["subscribers.id"],
+            name=op.f("fk_subscriber_labels_subscriber_id_subscribers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("subscriber_id", "label_id", name=op.f("pk_subscriber_labels")),
+    )
+    with op.batch_alter_table("subscriber_labels", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_subscriber_labels_label_id"), ["label_id"], unique=False
         )
 
     op.create_table(
@@ -408,16 +641,60 @@ def upgrade() -> None:
     with op.batch_alter_table("subscriber_tags", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_subscriber_tags_tag_id"), ["tag_id"], unique=False)
 
+    op.create_table(
+        "agent_activities",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("bot_id", sa.Integer(), nullable=False),
+        sa.Column("subscriber_id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.Integer(), nullable=True),
+        sa.Column("agent_id", sa.Integer(), nullable=True),
+        sa.Column("action", sa.String(length=32), nullable=False),
+        sa.Column("source_type", sa.String(length=16), nullable=False),
+        sa.Column("created_at", konversation.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["bot_id"],
+            ["bots.id"],
+            name=op.f("fk_agent_activities_bot_id_bots"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_agent_activities_conversation_id_conversations"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscriber_id"],
+            ["subscribers.id"],
+            name=op.f("fk_agent_activities_subscriber_id_subscribers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_activities")),
+    )
+    with op.batch_alter_table("agent_activities", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_agent_activities_bot_id_created_at", ["bot_id", "created_at"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("agent_activities", schema=None) as batch_op:
+        batch_op.drop_index("ix_agent_activities_bot_id_created_at")
+
+    op.drop_table("agent_activities")
     with op.batch_alter_table("subscriber_tags", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subscriber_tags_tag_id"))
 
     op.drop_table("subscriber_tags")
+    with op.batch_alter_table("subscriber_labels", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_subscriber_labels_label_id"))
+
+    op.drop_table("subscriber_labels")
     with op.batch_alter_table("subscriber_field_values", schema=None) as batch_op:
+        batch_op.drop_index("ix_subscriber_field_values_field_id_value_key")
         batch_op.drop_index(batch_op.f("ix_subscriber_field_values_field_id"))
 
     op.drop_table("subscriber_field_values")
@@ -427,22 +704,39 @@ def downgrade() -> None:
         batch_op.drop_index("ix_messages_bot_id_created_at")
 
     op.drop_table("messages")
+    with op.batch_alter_table("custom_event_logs", schema=None) as batch_op:
+        batch_op.drop_index("ix_custom_event_logs_subscriber_id_event_id")
+        batch_op.drop_index("ix_custom_event_logs_event_id_created_at")
+
+    op.drop_table("custom_event_logs")
+    with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversations_subscriber_id_id")
+        batch_op.drop_index("ix_conversations_bot_id_closed_last_close_at")
+
+    op.drop_table("conversations")
     with op.batch_alter_table("template_installs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_template_installs_bot_id"))
 
     op.drop_table("template_installs")
     op.drop_table("tags")
     with op.batch_alter_table("subscribers", schema=None) as batch_op:
+        batch_op.drop_index("ix_subscribers_bot_id_user_id")
+        batch_op.drop_index("ix_subscribers_bot_id_phone_tail")
         batch_op.drop_index("ix_subscribers_bot_id_last_interaction_at")
+        batch_op.drop_index("ix_subscribers_bot_id_email")
         batch_op.drop_index("ix_subscribers_bot_id_created_at")
+        batch_op.drop_index("ix_subscribers_bot_id_activity_at_id")
 
     op.drop_table("subscribers")
+    op.drop_table("subscriber_status_counts")
+    op.drop_table("segments")
     with op.batch_alter_table("inbound_webhooks", schema=None) as batch_op:
         batch_op.drop_index("ix_inbound_webhooks_bot_id_name")
 
     op.drop_table("inbound_webhooks")
     op.drop_table("flows")
     op.drop_table("fields")
+    op.drop_table("custom_events")
     op.drop_table("bot_counters")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_keys_workspace_id"))
@@ -452,10 +746,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_memberships_user_id"))
 
     op.drop_table("memberships")
+    op.drop_table("labels")
     with op.batch_alter_table("bots", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bots_workspace_id"))
 
     op.drop_table("bots")
+    op.drop_table("agent_groups")
     op.drop_table("workspaces")
     op.drop_table("users")
     # ### end Alembic commands ###
