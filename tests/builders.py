@@ -14,10 +14,10 @@ from konversation.conversations.models import Message
 from konversation.db import session_scope, utcnow
 from konversation.flows import service as flows
 from konversation.flows.models import FieldScope, FlowKind
-from konversation.ids import Kind
 from konversation.keys import service as keys
 from konversation.keys.models import Permission
-from konversation.subscribers.models import Subscriber, SubscriberChannel
+from konversation.subscribers import service as subscribers
+from konversation.subscribers.models import ConversationStatus, Subscriber
 from konversation.workspaces import service as workspaces
 from konversation.workspaces.models import Role
 
@@ -132,31 +132,34 @@ async def make_subscriber(
     *,
     name: str = "Sam Subscriber",
     channel: str = "web",
+    phone: str | None = None,
+    email: str | None = None,
     created_at: dt.datetime | None = None,
+    status: str | None = None,
     **columns: Any,
 ) -> Subscriber:
-    number = await workspaces.next_number(session, bot_id, Kind.SUBSCRIBER)
+    """A subscriber made by the service, then given whatever state a test needs."""
     first, _, last = name.partition(" ")
-    subscriber = Subscriber(
-        bot_id=bot_id,
-        number=number,
-        user_id=f"user-{number}",
-        name=name,
-        first_name=first,
-        last_name=last,
-        created_at=created_at or utcnow(),
-        **columns,
+    unique = f"{utcnow().timestamp()}{id(columns)}".replace(".", "")
+    subscriber = await subscribers.create_subscriber(
+        session,
+        bot_id,
+        subscribers.Details(
+            name=name,
+            first_name=first,
+            last_name=last,
+            phone=phone,
+            email=email or (None if phone else f"s{unique}@example.com"),
+        ),
+        channel=channel,
     )
-    session.add(subscriber)
-    await session.flush()
-    session.add(
-        SubscriberChannel(
-            subscriber_id=subscriber.id,
-            type=channel,
-            user_id=subscriber.user_id or "",
-            subscribed_at=subscriber.created_at,
-        )
-    )
+    if status is not None:
+        await subscribers.change_status(session, subscriber, ConversationStatus(status))
+    for column, value in columns.items():
+        setattr(subscriber, column, value)
+    if created_at is not None:
+        subscriber.created_at = created_at
+    subscriber.activity_at = subscriber.last_interaction_at or subscriber.created_at
     await session.commit()
     return subscriber
 

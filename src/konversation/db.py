@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import JSON, ColumnElement, DateTime, MetaData, Select, event, func, select
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -63,6 +65,11 @@ class Base(DeclarativeBase):
 
 class Timestamped:
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def dialect_insert(session: AsyncSession) -> Any:
+    """The database's own INSERT construct, for its ON CONFLICT upserts."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def is_sqlite(url: str) -> bool:

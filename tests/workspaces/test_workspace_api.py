@@ -319,7 +319,10 @@ class TestTeamBotUsers(_NeedsManageTeam):
         self, api: httpx.AsyncClient, session: AsyncSession, tenant: Tenant
     ) -> None:
         now = utcnow()
-        await make_subscriber(session, tenant.bot_id, name="Never Spoke")
+        # Someone who never wrote ranks by when they arrived.
+        await make_subscriber(
+            session, tenant.bot_id, name="Never Spoke", created_at=now - 72 * HOUR
+        )
         await make_subscriber(
             session, tenant.bot_id, name="Spoke Long Ago", last_interaction_at=now - 48 * HOUR
         )

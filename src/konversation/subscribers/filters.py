@@ -6,12 +6,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, false, func, select
+from sqlalchemy import ColumnElement, Select, exists, false, select
 
 from konversation.db import contains_text
 from konversation.subscribers.models import Subscriber, SubscriberChannel
 
 DAY = dt.timedelta(hours=24)
+PHONE_TAIL = 9
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,13 @@ class SubscriberFilter:
     interacted_in_last_24h: bool | None = None
     bot_interacted_in_last_24h: bool | None = None
     last_message_in_last_24h: bool | None = None
+    # Within one bot only:
+    tag_ns: str | None = None
+    label_id: int | None = None
+    event_ns: str | None = None
+    user_field_ns: str | None = None
+    user_field_value: str | None = None
+    segment_ns: str | None = None
 
 
 def apply(
@@ -34,7 +42,7 @@ def apply(
     if wanted.name:
         conditions.append(contains_text(Subscriber.name, wanted.name))
     if wanted.email:
-        conditions.append(contains_text(Subscriber.email, wanted.email))  # type: ignore[arg-type]
+        conditions.append(_email_matches(wanted.email))
     if wanted.phone:
         conditions.append(_phone_matches(wanted.phone))
     if wanted.channel:
@@ -63,22 +71,25 @@ def apply(
 
 
 def _phone_matches(phone: str) -> ColumnElement[bool]:
-    """Numbers compare by their digits, so `+61 400`, `61400` and a local `400` all match."""
+    """Numbers compare by their last digits, so a number matches with or without `+` and its
+    country code; a full number uses the index, a shorter piece matches the number's end."""
     digits = re.sub(r"\D", "", phone)
     if not digits:
         return false()
-    stored = Subscriber.phone
-    for char in ("+", " ", "-", "(", ")"):
-        stored = func.replace(stored, char, "")  # type: ignore[assignment]
-    return stored.like(f"%{digits}")
+    if len(digits) >= PHONE_TAIL:
+        return Subscriber.phone_tail == digits[-PHONE_TAIL:]
+    return Subscriber.phone.like(f"%{digits}")
+
+
+def _email_matches(email: str) -> ColumnElement[bool]:
+    """A whole address is looked up exactly (addresses are stored lower case); a part is searched."""
+    if "@" in email:
+        return Subscriber.email == email.strip().lower()
+    return contains_text(Subscriber.email, email)  # type: ignore[arg-type]
 
 
 def newest_interaction_first(query: Select[Subscriber]) -> Select[Subscriber]:
-    return query.order_by(
-        Subscriber.last_interaction_at.is_(None),
-        Subscriber.last_interaction_at.desc(),
-        Subscriber.id.desc(),
-    )
+    return query.order_by(Subscriber.activity_at.desc(), Subscriber.id.desc())
 
 
 def in_bots(bot_ids: list[int]) -> Select[Subscriber]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
 from konversation.flows.wire import FieldValueT, TagOut, VarTypeT
 from konversation.ids import Kind, bot_ns, format_ns
+from konversation.subscribers.filters import SubscriberFilter
 from konversation.subscribers.models import Subscriber
-from konversation.subscribers.service import Profile
+from konversation.subscribers.service import Details, Profile
+from konversation.wire.params import BlankIsNone, yes_no
 
 DAY = dt.timedelta(hours=24)
 
@@ -127,3 +131,93 @@ def _identity(s: Subscriber) -> dict[str, Any]:
 
 def _within_day(moment: dt.datetime | None, now: dt.datetime) -> bool:
     return moment is not None and now - moment < DAY
+
+
+YesNo = Annotated[str | None, Query(description="`yes` or `no` (also `true` or `false`).")]
+
+
+def common_filters(
+    name: Annotated[str | None, Query(description="Part of the name.")] = None,
+    phone: Annotated[
+        str | None, Query(description="The number, with or without `+` and country code.")
+    ] = None,
+    email: Annotated[str | None, Query(description="The address, or a part of it.")] = None,
+    is_channel: Annotated[
+        str | None, Query(description="Reachable on this channel type, e.g. `telegram`.")
+    ] = None,
+    is_opt_in_email: YesNo = None,
+    is_opt_in_sms: YesNo = None,
+    is_interacted_in_last_24h: YesNo = None,
+    is_bot_interacted_in_last_24h: YesNo = None,
+    is_last_message_in_last_24h: YesNo = None,
+) -> SubscriberFilter:
+    """The filters every subscriber search takes, workspace-wide or in one bot."""
+    return SubscriberFilter(
+        name=name or None,
+        phone=phone or None,
+        email=email or None,
+        channel=is_channel or None,
+        opted_in_email=yes_no(is_opt_in_email, "is_opt_in_email"),
+        opted_in_sms=yes_no(is_opt_in_sms, "is_opt_in_sms"),
+        interacted_in_last_24h=yes_no(is_interacted_in_last_24h, "is_interacted_in_last_24h"),
+        bot_interacted_in_last_24h=yes_no(
+            is_bot_interacted_in_last_24h, "is_bot_interacted_in_last_24h"
+        ),
+        last_message_in_last_24h=yes_no(is_last_message_in_last_24h, "is_last_message_in_last_24h"),
+    )
+
+
+def bot_filters(
+    common: Annotated[SubscriberFilter, Depends(common_filters)],
+    tag_ns: Annotated[str | None, Query(description="Has this tag.", examples=["f1t1"])] = None,
+    label_id: Annotated[int | None, BlankIsNone, Query(description="Has this team label.")] = None,
+    event_ns: Annotated[
+        str | None, Query(description="Has logged this custom event.", examples=["f1e1"])
+    ] = None,
+    user_field_ns: Annotated[
+        str | None, Query(description="With `user_field_value`: this field...", examples=["f1v1"])
+    ] = None,
+    user_field_value: Annotated[str | None, Query(description="...holds this value.")] = None,
+    segment_ns: Annotated[
+        str | None, Query(description="Matches this saved segment.", examples=["f1sg1"])
+    ] = None,
+) -> SubscriberFilter:
+    """The workspace-wide filters plus those that only make sense within one bot."""
+    return dataclasses.replace(
+        common,
+        tag_ns=tag_ns or None,
+        label_id=label_id,
+        event_ns=event_ns or None,
+        user_field_ns=user_field_ns or None,
+        user_field_value=user_field_value,
+        segment_ns=segment_ns or None,
+    )
+
+
+class UserNsIn(BaseModel):
+    user_ns: str = Field(examples=["f1u1"])
+
+
+class SubscriberDetailsIn(BaseModel):
+    first_name: str | None = Field(default=None, max_length=255, examples=["Sam"])
+    last_name: str | None = Field(default=None, max_length=255, examples=["Smith"])
+    name: str | None = Field(default=None, max_length=255, examples=["Sam Smith"])
+    phone: str | None = Field(default=None, max_length=64, examples=["+61400000000"])
+    email: str | None = Field(default=None, max_length=255, examples=["sam@example.com"])
+    gender: Literal["male", "female"] | None = Field(default=None, examples=["female"])
+    image: str | None = Field(
+        default=None, max_length=1024, examples=["https://example.com/sam.png"]
+    )
+
+    def details(self) -> Details:
+        return Details(
+            **{k: v for k, v in self.model_dump().items() if k in Details.__dataclass_fields__}
+        )
+
+
+class CreateSubscriberIn(SubscriberDetailsIn):
+    """A new subscriber: a phone or an email (or both) is required."""
+
+
+class UpdateSubscriberIn(SubscriberDetailsIn):
+    user_ns: str = Field(examples=["f1u1"])

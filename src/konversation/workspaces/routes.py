@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from konversation.db import utcnow
 from konversation.errors import NotFound
 from konversation.ids import parse_bot_ns
 from konversation.subscribers import service as subscribers
 from konversation.subscribers.filters import SubscriberFilter
-from konversation.subscribers.wire import SubscriberOut
+from konversation.subscribers.wire import SubscriberOut, common_filters
 from konversation.wire import envelope
 from konversation.wire.auth import ManageTeam
 from konversation.wire.envelope import DataOut, ListOut, PageOut
 from konversation.wire.errors import wire_errors
-from konversation.wire.params import PageParams, yes_no
+from konversation.wire.params import PageParams
 from konversation.wire.session import Session
 from konversation.workspaces import service, summaries
 from konversation.workspaces.summaries import AgentDay, FlowDay, Range
@@ -76,29 +76,8 @@ async def team_bot_users(
     key: ManageTeam,
     session: Session,
     paging: PageParams,
-    name: Text = None,
-    phone: Annotated[str | None, Query(description="Digits match with or without `+`.")] = None,
-    email: Text = None,
-    is_channel: Annotated[str | None, Query(description="A channel type, e.g. `telegram`.")] = None,
-    is_opt_in_email: YesNo = None,
-    is_opt_in_sms: YesNo = None,
-    is_interacted_in_last_24h: YesNo = None,
-    is_bot_interacted_in_last_24h: YesNo = None,
-    is_last_message_in_last_24h: YesNo = None,
+    wanted: Annotated[SubscriberFilter, Depends(common_filters)],
 ) -> PageOut[SubscriberOut]:
-    wanted = SubscriberFilter(
-        name=name,
-        phone=phone,
-        email=email,
-        channel=is_channel,
-        opted_in_email=yes_no(is_opt_in_email, "is_opt_in_email"),
-        opted_in_sms=yes_no(is_opt_in_sms, "is_opt_in_sms"),
-        interacted_in_last_24h=yes_no(is_interacted_in_last_24h, "is_interacted_in_last_24h"),
-        bot_interacted_in_last_24h=yes_no(
-            is_bot_interacted_in_last_24h, "is_bot_interacted_in_last_24h"
-        ),
-        last_message_in_last_24h=yes_no(is_last_message_in_last_24h, "is_last_message_in_last_24h"),
-    )
     bot_ids = await service.bot_ids(session, key.workspace_id)
     now = utcnow()
     found, total = await subscribers.search(session, bot_ids, wanted, window=paging, now=now)

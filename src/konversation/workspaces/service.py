@@ -7,11 +7,9 @@ from dataclasses import dataclass
 
 from pwdlib import PasswordHash
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from konversation.db import PageRequest, contains_text, count_rows, fetch_page
+from konversation.db import PageRequest, contains_text, count_rows, dialect_insert, fetch_page
 from konversation.errors import Invalid, NotFound
 from konversation.ids import Kind
 from konversation.workspaces.models import Bot, BotCounter, Membership, Role, User, Workspace
@@ -27,7 +25,7 @@ _passwords = PasswordHash.recommended()
 
 async def next_number(session: AsyncSession, bot_id: int, kind: Kind) -> int:
     """The next free number for a bot's ids of `kind`; atomic, so racing writers never share one."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     statement = (
         insert(BotCounter)
         .values(bot_id=bot_id, kind=kind.value, value=1)
