@@ -14,6 +14,11 @@ GROUPS = (
     ("Flow Tag", "Tags that label subscribers."),
     ("Flow User Field", "Definitions of the fields kept per subscriber."),
     ("Flow Bot Field", "Fields kept once per bot, with their values."),
+    ("Flow Segment", "Saved subscriber filters."),
+    ("Flow Custom Events", "Events subscribers log, with their values and daily figures."),
+    ("Flow Conversation", "Closed conversations and what agents did in them."),
+    ("Subscriber", "A bot's subscribers: details, tags, fields, labels, state and messages."),
+    ("Team Label", "Workspace-wide labels for subscribers; the key needs Manage Team."),
     ("Workspace", "Workspace-wide reads; the key needs the Manage Team permission."),
     ("User", "The person behind the key."),
 )

@@ -4,16 +4,34 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from konversation.conversations.routes import router as conversations
+from konversation.events.routes import router as events
 from konversation.flows.routes import router as flows
 from konversation.keys.routes import router as keys
+from konversation.labels.routes import router as labels
+from konversation.segments.routes import router as segments
+from konversation.subscribers.attribute_routes import router as subscriber_attributes
 from konversation.subscribers.routes import router as subscribers
+from konversation.subscribers.state_routes import router as subscriber_state
 from konversation.workspaces.routes import router as workspaces
 
 API_PREFIX = "/api"
+DOMAINS = (
+    keys,
+    flows,
+    subscribers,
+    subscriber_attributes,
+    subscriber_state,
+    labels,
+    events,
+    segments,
+    conversations,
+    workspaces,
+)
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for domain in (keys, flows, subscribers, workspaces):
+    for domain in DOMAINS:
         router.include_router(domain)
     return router
