@@ -88,9 +88,13 @@ async def _empty_tables(engine: AsyncEngine) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session for arranging and inspecting data; call `commit()` before the API reads it."""
-    async with sessions() as session:
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and inspecting data; call `commit()` before the API reads it.
+
+    Its transactions start deferred, so a read made while arranging never holds SQLite's
+    write lock against the app under test.
+    """
+    async with make_session_factory(engine, read_only=True)() as session:
         yield session
 
 

@@ -9,7 +9,7 @@ import konversation
 
 PACKAGE = Path(konversation.__file__).parent
 WEB = ("fastapi", "starlette", "konversation.wire", "uvicorn")
-WEB_FILES = {"routes.py", "wire.py"}
+WEB_FILES = ("routes.py", "wire.py")
 WEB_PACKAGES = {"wire", "cli", "dashboard"}
 WEB_MODULES = {"app.py", "__main__.py"}
 
@@ -18,7 +18,7 @@ def _domain_modules() -> list[Path]:
     return [
         path
         for path in PACKAGE.rglob("*.py")
-        if path.name not in WEB_FILES
+        if not path.name.endswith(WEB_FILES)
         and path.relative_to(PACKAGE).parts[0] not in WEB_PACKAGES | WEB_MODULES | {"migrations"}
     ]
 
@@ -34,7 +34,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def _is_web(module: str) -> bool:
-    return module.startswith(WEB) or module.rsplit(".", 1)[-1] in {"routes", "wire"}
+    return module.startswith(WEB) or module.endswith(("routes", "wire"))
 
 
 def test_domain_modules_import_nothing_of_the_web() -> None:

@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.server_secret = settings.server_secret()
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
+    app.state.read_sessions = make_session_factory(engine, read_only=True)
     app.include_router(api_router())
     errors.install(app)
     install_openapi(app)

@@ -109,11 +109,21 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A deferred transaction that reads and then writes fails at once ("database is
+        # locked") if another writer committed meanwhile; busy_timeout cannot help it. So a
+        # unit of work that may write takes the write lock up front and queues instead.
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(BEGIN_OPTION, 'IMMEDIATE')}")
 
 
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+BEGIN_OPTION = "sqlite_begin"
+
+
+def make_session_factory(
+    engine: AsyncEngine, *, read_only: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions for units of work; read-only ones let SQLite readers run side by side."""
+    bind = engine.execution_options(**{BEGIN_OPTION: "DEFERRED"}) if read_only else engine
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=True)
 
 
 @asynccontextmanager

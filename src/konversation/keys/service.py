@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.db import utcnow
@@ -130,9 +131,17 @@ async def authenticate(
 
 
 async def _touch(session: AsyncSession, key: ApiKey) -> None:
+    """Record the use, unless the database is busy: a missed minute is not worth a failure."""
     now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
+            )
+    except OperationalError:
+        pass
 
 
 def require_permission(caller: KeyContext, permission: Permission) -> None:

@@ -12,7 +12,9 @@ from konversation.db import session_scope
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with session_scope(request.app.state.sessions) as session:
+    reads_only = request.method in {"GET", "HEAD"}
+    factory = request.app.state.read_sessions if reads_only else request.app.state.sessions
+    async with session_scope(factory) as session:
         yield session
 
 
