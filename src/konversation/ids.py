@@ -29,12 +29,17 @@ def bot_ns(bot_id: int) -> str:
     return f"f{bot_id}"
 
 
+# Ids are 32-bit integer columns: anything larger can only name something that does not exist.
+MAX_ID = 2**31 - 1
+
+
 def parse_ns(value: str, kind: Kind) -> tuple[int, int] | None:
     """(bot id, number) when `value` is a well-formed id of `kind`, else None."""
     match = _NS.match(value.strip())
     if match is None or match.group(2) != kind.value:
         return None
-    return int(match.group(1)), int(match.group(3))
+    bot_id, number = int(match.group(1)), int(match.group(3))
+    return (bot_id, number) if max(bot_id, number) <= MAX_ID else None
 
 
 def number_in_bot(value: str, kind: Kind, bot_id: int, not_found: str) -> int:
@@ -47,4 +52,4 @@ def number_in_bot(value: str, kind: Kind, bot_id: int, not_found: str) -> int:
 
 def parse_bot_ns(value: str) -> int | None:
     match = _BOT_NS.match(value.strip())
-    return int(match.group(1)) if match else None
+    return int(match.group(1)) if match and int(match.group(1)) <= MAX_ID else None

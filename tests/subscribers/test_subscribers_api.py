@@ -232,3 +232,25 @@ class TestDelete:
             "/subscriber/get-info", params={"user_ns": user_ns}
         )
         assert still.status_code == 200
+
+
+class TestProfileShowsEverythingAttached:
+    async def test_tags_fields_and_labels_appear_in_get_info(
+        self, api: httpx.AsyncClient, session: AsyncSession, tenant: Tenant
+    ) -> None:
+        tag_ns = await make_tag(session, tenant.bot_id, "VIP")
+        var_ns = await make_field(session, tenant.bot_id, "Age", var_type="number")
+        await api.post("/team/create-label", json={"name": "Priority"})
+        user_ns = (await _create(api, email="all@example.com")).json()["data"]["user_ns"]
+        for path, body in (
+            ("/subscriber/add-tag", {"tag_ns": tag_ns}),
+            ("/subscriber/add-labels-by-name", {"data": [{"label_name": "Priority"}]}),
+        ):
+            assert (await api.post(path, json={"user_ns": user_ns, **body})).status_code == 200
+        await api.put(
+            "/subscriber/set-user-field", json={"user_ns": user_ns, "var_ns": var_ns, "value": "42"}
+        )
+        data = (await api.get("/subscriber/get-info", params={"user_ns": user_ns})).json()["data"]
+        assert data["tags"] == [{"name": "VIP", "tag_ns": tag_ns}]
+        assert data["labels"] == [{"name": "Priority"}]
+        assert [(f["var_ns"], f["value"]) for f in data["user_fields"]] == [(var_ns, 42)]

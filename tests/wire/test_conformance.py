@@ -64,6 +64,8 @@ LENIENT_BODY = {
     # and answers 422 naming both when neither is sent.
     ("POST", "/subscriber/create", "phone"),
     ("POST", "/subscriber/create", "email"),
+    # Some clients omit `minutes` (wire-facts.md): a documented default of 60 applies.
+    ("POST", "/subscriber/pause-bot", "minutes"),
 }
 
 # Operations that take no parameters and no body, so they can never answer 422 and need not

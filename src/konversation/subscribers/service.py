@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from konversation.db import PageRequest, dialect_insert, fetch_page, utcnow
+from konversation.db import PageRequest, dialect_insert, utcnow
 from konversation.errors import Invalid, NotFound
 from konversation.flows.models import Field, FieldScope, Tag
 from konversation.ids import Kind, number_in_bot
+from konversation.labels.models import Label
+from konversation.segments.service import find_segment_filter
 from konversation.subscribers import filters
 from konversation.subscribers.filters import PHONE_TAIL, SubscriberFilter
 from konversation.subscribers.models import (
@@ -24,6 +26,7 @@ from konversation.subscribers.models import (
     Subscriber,
     SubscriberChannel,
     SubscriberFieldValue,
+    SubscriberLabel,
     SubscriberTag,
 )
 from konversation.workspaces.service import next_number
@@ -223,6 +226,20 @@ async def get_profile(session: AsyncSession, subscriber: Subscriber) -> Profile:
     return (await profiles(session, [subscriber]))[0]
 
 
+async def labels_of(session: AsyncSession, subscriber_ids: list[int]) -> dict[int, list[Label]]:
+    """The team labels of each subscriber (every id is a key), oldest label first, in one query."""
+    found: dict[int, list[Label]] = {subscriber_id: [] for subscriber_id in subscriber_ids}
+    rows = await session.execute(
+        select(SubscriberLabel.subscriber_id, Label)
+        .join(Label, Label.id == SubscriberLabel.label_id)
+        .where(SubscriberLabel.subscriber_id.in_(subscriber_ids))
+        .order_by(Label.id)
+    )
+    for subscriber_id, label in rows:
+        found[subscriber_id].append(label)
+    return found
+
+
 @dataclass(frozen=True)
 class Profile:
     """A subscriber with everything the wire shows of them."""
@@ -231,6 +248,7 @@ class Profile:
     tags: list[Tag]
     fields: list[tuple[Field, Any]]
     channels: list[SubscriberChannel]
+    labels: list[Label]
 
 
 async def search(
@@ -241,16 +259,24 @@ async def search(
     window: PageRequest,
     now: dt.datetime | None = None,
 ) -> tuple[list[Profile], int]:
-    """One page of the subscribers of `bot_ids` matching `wanted`, latest interaction first."""
-    query = filters.newest_interaction_first(
-        filters.apply(filters.in_bots(bot_ids), wanted, now or utcnow())
-    )
-    subscribers, total = await fetch_page(session, query, window)
-    return await profiles(session, subscribers), total
+    """One page of the subscribers of `bot_ids` matching `wanted`, latest interaction first, and
+    how many match in all. A segment adds its saved filters to the others; a segment, tag, field
+    or event that the bots do not have matches nobody."""
+    chosen = [wanted]
+    if wanted.segment_ns:
+        saved = await find_segment_filter(session, bot_ids, wanted.segment_ns)
+        if saved is None:
+            return [], 0
+        chosen.append(saved)
+    found = await filters.prepare(session, bot_ids, chosen, now or utcnow())
+    if found is None:
+        return [], 0
+    page = await found.page(session, window)
+    return await profiles(session, page), await found.total(session)
 
 
 async def profiles(session: AsyncSession, subscribers: Sequence[Subscriber]) -> list[Profile]:
-    """Tags, field values and channels of many subscribers, in four queries however many."""
+    """Tags, fields, channels and labels of many subscribers, in five queries however many."""
     ids = [s.id for s in subscribers]
     bot_ids = {s.bot_id for s in subscribers}
     tags: dict[int, list[Tag]] = defaultdict(list)
@@ -281,9 +307,11 @@ async def profiles(session: AsyncSession, subscribers: Sequence[Subscriber]) -> 
         .order_by(SubscriberChannel.id)
     ):
         channels[channel.subscriber_id].append(channel)
+    labels = await labels_of(session, ids)
     return [
         Profile(
             subscriber=s,
+            labels=labels[s.id],
             tags=tags[s.id],
             fields=[(f, values.get((s.id, f.id))) for f in fields_by_bot[s.bot_id]],
             channels=channels[s.id],

@@ -93,7 +93,7 @@ class SubscriberOut(BaseModel):
             last_message_at=wire_time(s.last_message_at),
             last_message_type=s.last_message_type,
             last_input_text=s.last_input_text,
-            allow_send_message=s.subscribed_at is not None,
+            allow_send_message=s.is_subscribed,
             is_bot_interacted_in_last_24h=_within_day(s.last_bot_interaction_at, now),
             is_last_message_in_last_24h=_within_day(s.last_message_at, now),
             opted_in_email=wire_time(s.opted_in_email_at),
@@ -110,7 +110,7 @@ class SubscriberOut(BaseModel):
                 )
                 for f, value in profile.fields
             ],
-            labels=[],
+            labels=[LabelOut(name=label.name) for label in profile.labels],
             channels=[
                 ChannelOut(
                     type=c.type,

@@ -103,6 +103,14 @@ def _dotted(loc: Iterable[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+_BOUNDS = {
+    "greater_than": "greater than",
+    "greater_than_equal": "at least",
+    "less_than": "less than",
+    "less_than_equal": "at most",
+}
+
+
 def _sentence(path: str, error: dict[str, Any]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
@@ -122,6 +130,8 @@ def _sentence(path: str, error: dict[str, Any]) -> str:
         return f"The {path} field must be an object."
     if kind in {"literal_error", "enum"}:
         return f"The selected {path} is invalid."
+    if kind in _BOUNDS:
+        return f"The {path} field must be {_BOUNDS[kind]} {next(iter(ctx.values()), '')}."
     if kind == "string_too_short":
         return f"The {path} field must be at least {ctx.get('min_length')} characters."
     if kind == "string_too_long":
