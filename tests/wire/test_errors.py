@@ -44,3 +44,14 @@ class TestErrorShapes:
         response = await api.get("/flow/tags", params={"page": "two"})
         assert response.status_code == 422
         assert response.json()["errors"] == {"page": ["The page field must be an integer."]}
+
+    async def test_a_number_too_large_for_any_id_is_a_client_error(
+        self, api: httpx.AsyncClient
+    ) -> None:
+        # SQLite looks the number up and finds nothing; PostgreSQL refuses it before looking.
+        for response in (
+            await api.request("DELETE", "/team/delete-label", json={"id": 3_000_000_000}),
+            await api.get("/subscribers", params={"label_id": 3_000_000_000}),
+        ):
+            assert response.status_code in {200, 404, 422}
+            assert response.json().get("message") or response.json()["data"] == []

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from konversation.errors import (
@@ -174,7 +174,15 @@ def install(app: FastAPI) -> None:
         # Two writers raced for the same unique name or id; the loser's change was rolled back.
         return error_response(Conflict("The change conflicts with data stored meanwhile: retry."))
 
+    async def on_database_error(_request: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL refuses a bound number outside its column's range before it looks for a
+        # row: such a number can name nothing, which is the caller's mistake, not ours.
+        if "out of int" in str(getattr(exc, "orig", "")):
+            return error_response(Invalid({"body": ["A number in the request is too large."]}))
+        return JSONResponse({"message": "Server Error."}, status_code=500)
+
     app.add_exception_handler(KonversationError, on_domain_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(IntegrityError, on_integrity_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
