@@ -38,6 +38,11 @@ COMPLETED_GROUPS = (
     "Flow Bot Field",
     "Workspace",
     "User",
+    "Subscriber",
+    "Team Label",
+    "Flow Custom Events",
+    "Flow Segment",
+    "Flow Conversation",
 )
 
 # Operations of our own under reference tags, with the permission each needs.
