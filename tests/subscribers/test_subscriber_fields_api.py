@@ -12,8 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from builders import ClientFor, Sessions, Tenant, make_field, make_subscriber, make_tenant
 from konversation.flows.fieldtypes import TEXT_LIMIT
 from konversation.flows.models import FieldScope
-from konversation.subscribers.attributes import value_key
-from konversation.subscribers.models import VALUE_KEY_LENGTH, Subscriber, SubscriberFieldValue
+from konversation.subscribers.models import (
+    VALUE_KEY_LENGTH,
+    Subscriber,
+    SubscriberFieldValue,
+    value_key,
+)
 
 
 def _ns(subscriber: Subscriber) -> str:

@@ -387,7 +387,7 @@ class TestUserFieldFilter:
         await _person(session, tenant, "Sam")
         for ns in (hours, f"f{tenant.bot_id}v99"):
             body = await _search(api, user_field_ns=ns, user_field_value="9")
-            assert body == {**body, "data": []}
+            assert body["data"] == []
             assert body["meta"]["total"] == 0
 
 

@@ -8,7 +8,6 @@ Every item is found and checked before anything is written: a refused request ch
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,10 +27,10 @@ from konversation.labels.models import Label
 from konversation.labels.service import NOT_FOUND as LABEL_NOT_FOUND
 from konversation.labels.service import labels_named
 from konversation.subscribers.models import (
-    VALUE_KEY_LENGTH,
     SubscriberFieldValue,
     SubscriberLabel,
     SubscriberTag,
+    value_key,
 )
 from konversation.subscribers.service import get_subscriber
 
@@ -130,18 +129,6 @@ async def clear_fields(session: AsyncSession, bot_id: int, *, user_ns: str, fiel
     await set_fields(
         session, bot_id, user_ns=user_ns, fields=fields, values=[None] * len(fields.refs)
     )
-
-
-def value_key(value: Any) -> str | None:
-    """A stored value as the text `user_field_value` filters compare, cut to an indexable length.
-
-    Text as it is; numbers, booleans and arrays as their JSON (`12`, `2.5`, `true`, `["a", 1]`).
-    A filter reads its query string with the field's type first, then keys it here.
-    """
-    if value is None:
-        return None
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text[:VALUE_KEY_LENGTH]
 
 
 async def _store_values(

@@ -20,10 +20,11 @@ matches nobody: a client filtering by a deleted tag gets an empty page rather th
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, false, func, select
@@ -42,13 +43,13 @@ from konversation.flows.models import Field, Tag, VarType
 from konversation.flows.service import TAGS, USER_FIELDS
 from konversation.ids import Kind, parse_ns
 from konversation.subscribers.models import (
-    VALUE_KEY_LENGTH,
     StatusCount,
     Subscriber,
     SubscriberChannel,
     SubscriberFieldValue,
     SubscriberLabel,
     SubscriberTag,
+    value_key,
 )
 
 DAY = dt.timedelta(hours=24)
@@ -123,7 +124,7 @@ def _any_value(value: Any) -> str:
     raise _Unreadable("must be a string, number or boolean")
 
 
-PARAMETERS = {
+_PARAMETERS = {
     "name": ("name", _text),
     "phone": ("phone", _text),
     "email": ("email", _text),
@@ -139,7 +140,7 @@ PARAMETERS = {
     "user_field_ns": ("user_field_ns", _text),
     "user_field_value": ("user_field_value", _any_value),
 }
-_PARAMETER_OF = {attribute: name for name, (attribute, _) in PARAMETERS.items()}
+_PARAMETER_OF = {attribute: name for name, (attribute, _) in _PARAMETERS.items()}
 
 
 def from_parameters(parameters: Mapping[str, Any], *, path: str) -> SubscriberFilter:
@@ -151,12 +152,12 @@ def from_parameters(parameters: Mapping[str, Any], *, path: str) -> SubscriberFi
     errors: dict[str, list[str]] = {}
     for name, value in parameters.items():
         where = f"{path}.{name}"
-        if name not in PARAMETERS:
+        if name not in _PARAMETERS:
             errors[where] = [f"The {where} field is not a subscriber filter."]
             continue
         if value is None or value == "":
             continue
-        attribute, read = PARAMETERS[name]
+        attribute, read = _PARAMETERS[name]
         try:
             chosen[attribute] = read(value)
         except _Unreadable as problem:
@@ -194,11 +195,11 @@ def bot_of(ns: str, kind: Kind, bot_ids: Sequence[int]) -> int | None:
 
 
 async def find(
-    session: AsyncSession, catalog: Catalog[M], ns: str, bot_ids: Sequence[int]
+    session: AsyncSession, catalog: Catalog[M], ns: str | None, bot_ids: Sequence[int]
 ) -> M | None:
     """The item `ns` names in its bot, when that is one of `bot_ids` and the item exists."""
-    bot_id = bot_of(ns, catalog.kind, bot_ids)
-    if bot_id is None:
+    bot_id = bot_of(ns, catalog.kind, bot_ids) if ns else None
+    if ns is None or bot_id is None:
         return None
     try:
         return await catalog.by_ns(session, bot_id, ns)
@@ -220,18 +221,16 @@ class References:
 async def look_up(
     session: AsyncSession, bot_ids: Sequence[int], wanted: SubscriberFilter
 ) -> References:
-    tag = field = event = None
-    missing: list[str] = []
-    if wanted.tag_ns:
-        tag = await find(session, TAGS, wanted.tag_ns, bot_ids)
-        missing += [] if tag else ["tag_ns"]
-    if wanted.user_field_ns:
-        field = await find(session, USER_FIELDS, wanted.user_field_ns, bot_ids)
-        missing += [] if field else ["user_field_ns"]
-    if wanted.event_ns:
-        event = await find(session, EVENTS, wanted.event_ns, bot_ids)
-        missing += [] if event else ["event_ns"]
-    return References(tag=tag, field=field, event=event, missing=tuple(missing))
+    tag = await find(session, TAGS, wanted.tag_ns, bot_ids)
+    field = await find(session, USER_FIELDS, wanted.user_field_ns, bot_ids)
+    event = await find(session, EVENTS, wanted.event_ns, bot_ids)
+    named = {
+        "tag_ns": (wanted.tag_ns, tag),
+        "user_field_ns": (wanted.user_field_ns, field),
+        "event_ns": (wanted.event_ns, event),
+    }
+    missing = tuple(name for name, (ns, item) in named.items() if ns and item is None)
+    return References(tag=tag, field=field, event=event, missing=missing)
 
 
 # The conditions
@@ -248,72 +247,71 @@ class Membership:
     alone: int | Select[int] | None = None
 
 
-async def _capped_size(session: AsyncSession, ids: Select[int]) -> int:
-    """How many rows `ids` gives, counted no further than just past NARROW."""
-    capped = select(func.count()).select_from(ids.limit(NARROW + 1).subquery())
-    return int(await session.scalar(capped) or 0)
-
-
-def _tag_membership(tag: Tag) -> Membership:
-    ids = select(SubscriberTag.subscriber_id).where(SubscriberTag.tag_id == tag.id)
+async def _membership(
+    session: AsyncSession,
+    subscriber_id: QueryableAttribute[int],
+    *where: ColumnElement[bool],
+    size: int | None = None,
+    alone: int | Select[int] | None = None,
+) -> Membership:
+    """The filter `where` on a table listing subscribers by `subscriber_id`; its size is counted
+    no further than just past NARROW unless it is known."""
+    ids = select(subscriber_id).where(*where)
+    if size is None:
+        capped = select(func.count()).select_from(ids.limit(NARROW + 1).subquery())
+        size = int(await session.scalar(capped) or 0)
     return Membership(
-        holds=exists().where(
-            SubscriberTag.subscriber_id == Subscriber.id, SubscriberTag.tag_id == tag.id
-        ),
+        holds=exists().where(subscriber_id == Subscriber.id, *where),
         ids=ids,
-        size=tag.subscriber_count,
-        alone=tag.subscriber_count,
+        size=size,
+        alone=alone,
     )
 
 
 def value_keys(field: Field, text: str) -> set[str]:
     """What a field's stored `value_key` may be for a value typed as `text`: the text itself, and
     the text read as the field's type (`12.0` for a number field is kept as 12, keyed `12`)."""
-    keys = {text[:VALUE_KEY_LENGTH]}
-    try:
-        typed = fieldtypes.normalize(field.var_type, text)
-    except fieldtypes.BadValue:
-        return keys
-    if typed is not None:
-        keys.add(str(fieldtypes.normalize(VarType.TEXT, typed))[:VALUE_KEY_LENGTH])
-    return keys
+    keys = {value_key(text)}
+    with contextlib.suppress(fieldtypes.BadValue):
+        keys.add(value_key(fieldtypes.normalize(field.var_type, text)))
+    return {key for key in keys if key is not None}
 
 
-async def _field_membership(session: AsyncSession, field: Field, text: str | None) -> Membership:
-    """Subscribers whose field holds the value; without a value, those holding any value."""
-    stored = SubscriberFieldValue.value_key
-    matches = stored.in_(value_keys(field, text)) if text else stored.is_not(None)
-    where = (SubscriberFieldValue.field_id == field.id, matches)
-    ids = select(SubscriberFieldValue.subscriber_id).where(*where)
-    return Membership(
-        holds=exists().where(SubscriberFieldValue.subscriber_id == Subscriber.id, *where),
-        ids=ids,
-        size=await _capped_size(session, ids),
+async def _memberships(
+    session: AsyncSession, wanted: SubscriberFilter, found: References
+) -> list[Membership]:
+    chosen: list[Membership] = []
+    if found.tag is not None:
+        count = found.tag.subscriber_count
+        chosen.append(
+            await _membership(
+                session,
+                SubscriberTag.subscriber_id,
+                SubscriberTag.tag_id == found.tag.id,
+                size=count,
+                alone=count,
+            )
+        )
+    if found.field is not None:
+        # Without a value, the filter is on holding any value at all.
+        text = wanted.user_field_value
+        key = SubscriberFieldValue.value_key
+        where = (
+            SubscriberFieldValue.field_id == found.field.id,
+            key.in_(value_keys(found.field, text)) if text else key.is_not(None),
+        )
         # A field's values belong to its own bot's subscribers: its index alone counts them.
-        alone=select(func.count()).where(*where),
-    )
-
-
-async def _event_membership(session: AsyncSession, event: CustomEvent) -> Membership:
-    ids = select(CustomEventLog.subscriber_id).where(CustomEventLog.event_id == event.id)
-    return Membership(
-        holds=exists().where(
-            CustomEventLog.subscriber_id == Subscriber.id, CustomEventLog.event_id == event.id
-        ),
-        ids=ids,
-        size=await _capped_size(session, ids),
-    )
-
-
-async def _label_membership(session: AsyncSession, label_id: int) -> Membership:
-    ids = select(SubscriberLabel.subscriber_id).where(SubscriberLabel.label_id == label_id)
-    return Membership(
-        holds=exists().where(
-            SubscriberLabel.subscriber_id == Subscriber.id, SubscriberLabel.label_id == label_id
-        ),
-        ids=ids,
-        size=await _capped_size(session, ids),
-    )
+        alone = select(func.count()).where(*where)
+        chosen.append(
+            await _membership(session, SubscriberFieldValue.subscriber_id, *where, alone=alone)
+        )
+    if found.event is not None:
+        logged = CustomEventLog.event_id == found.event.id
+        chosen.append(await _membership(session, CustomEventLog.subscriber_id, logged))
+    if wanted.label_id is not None:
+        labelled = SubscriberLabel.label_id == wanted.label_id
+        chosen.append(await _membership(session, SubscriberLabel.subscriber_id, labelled))
+    return chosen
 
 
 def _column_checks(wanted: SubscriberFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
@@ -402,7 +400,7 @@ class Search:
 
     bot_ids: tuple[int, ...]
     checks: tuple[ColumnElement[bool], ...]
-    memberships: tuple[Membership, ...] = field(default=())  # the smallest first
+    memberships: tuple[Membership, ...] = ()  # the smallest first
     finds_few: bool = False
 
     async def page(self, session: AsyncSession, window: PageRequest) -> Sequence[Subscriber]:
@@ -470,14 +468,7 @@ async def prepare(
         if found.missing:
             return None
         checks += _column_checks(one, now)
-        if found.tag is not None:
-            memberships.append(_tag_membership(found.tag))
-        if found.field is not None:
-            memberships.append(await _field_membership(session, found.field, one.user_field_value))
-        if found.event is not None:
-            memberships.append(await _event_membership(session, found.event))
-        if one.label_id is not None:
-            memberships.append(await _label_membership(session, one.label_id))
+        memberships += await _memberships(session, one, found)
     return Search(
         bot_ids=tuple(bot_ids),
         checks=tuple(checks),

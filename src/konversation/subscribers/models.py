@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from enum import StrEnum
 from typing import Any
 
@@ -12,6 +13,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from konversation.db import Base, JSONDoc, Timestamped, UTCDateTime, utcnow
 
 VALUE_KEY_LENGTH = 191
+
+
+def value_key(value: Any) -> str | None:
+    """A stored value as the text `user_field_value` filters compare, cut to an indexable length.
+
+    Text as it is; numbers, booleans and arrays as their JSON (`12`, `2.5`, `true`, `["a", 1]`).
+    Written with every value; a filter keys the value it looks for the same way.
+    """
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text[:VALUE_KEY_LENGTH]
 
 
 class ConversationStatus(StrEnum):
