@@ -1,0 +1,165 @@
+"""What every channel understands: outbound messages, inbound events, and the `Channel` protocol.
+
+The flow runtime speaks only these types. A channel adapter turns an outbound message into the
+calls its service needs (a carousel may become several messages), and turns the service's
+webhook updates into inbound events, ignoring whatever it does not understand.
+
+A button either sends a *payload* back when pressed, opens a *url*, or calls a *phone* number.
+A quick reply offers an answer that disappears once chosen; some channels (Telegram's reply
+keyboard) send back only its title as text, which `chosen_payload` maps back to the payload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeAlias
+
+MediaKind = Literal["image", "file", "audio", "video"]
+
+
+@dataclass(frozen=True)
+class Button:
+    """Exactly one of `payload`, `url` and `phone` says what pressing it does."""
+
+    title: str
+    payload: str | None = None
+    url: str | None = None
+    phone: str | None = None
+
+    def __post_init__(self) -> None:
+        actions = [a for a in (self.payload, self.url, self.phone) if a is not None]
+        if len(actions) != 1:
+            raise ValueError(f"The button {self.title!r} needs exactly one payload, url or phone")
+
+
+@dataclass(frozen=True)
+class QuickReply:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    buttons: tuple[Button, ...] = ()
+    quick_replies: tuple[QuickReply, ...] = ()
+
+
+@dataclass(frozen=True)
+class Media:
+    kind: MediaKind
+    url: str
+    caption: str | None = None
+    buttons: tuple[Button, ...] = ()
+    quick_replies: tuple[QuickReply, ...] = ()
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    subtitle: str | None = None
+    image_url: str | None = None
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cards:
+    """A carousel; its quick replies come after the last card."""
+
+    cards: tuple[Card, ...]
+    quick_replies: tuple[QuickReply, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.cards:
+            raise ValueError("A carousel needs at least one card")
+
+
+Outbound: TypeAlias = Text | Media | Cards
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file the subscriber sent; `url` may be a channel's own reference (see the adapter)."""
+
+    kind: MediaKind
+    url: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the channel tells about the sender, each part only when it knows it."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    username: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """Something the subscriber said: text, a pressed button or quick reply, or files.
+
+    `user_id` is the subscriber's id on the channel, which is also the recipient to answer.
+    `ack_id` is set when the channel waits for `Channel.acknowledge` (a pressed Telegram button
+    shows a spinner until then).
+    """
+
+    user_id: str
+    message_id: str
+    sent_at: dt.datetime
+    text: str | None = None
+    payload: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    profile: Profile = field(default_factory=Profile)
+    ack_id: str | None = None
+
+
+InboundEvent: TypeAlias = InboundMessage
+
+
+class DeliveryFailed(Exception):
+    """The channel refused a call or could not be reached.
+
+    `retryable` says whether the same call may succeed later (rate limits, server errors,
+    network failures) or never will (a bad request, a subscriber who blocked the bot);
+    `retry_after` is how many seconds the channel asked to wait, when it said.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Channel(Protocol):
+    @property
+    def type(self) -> str:
+        """The channel's name as subscribers' channel records use it, such as "telegram"."""
+        ...
+
+    async def send(self, recipient: str, message: Outbound) -> str:
+        """Delivers `message` to `recipient` and answers the channel's id of the (last) message
+        it became; raises `DeliveryFailed`."""
+        ...
+
+    def parse(self, update: Mapping[str, Any]) -> list[InboundEvent]:
+        """The events in one webhook update; what the channel does not understand is skipped."""
+        ...
+
+    async def acknowledge(self, event: InboundEvent) -> None:
+        """Tells the channel the event was handled, where it waits for that (see `ack_id`)."""
+        ...
+
+
+def chosen_payload(message: InboundMessage, offered: Sequence[QuickReply]) -> str | None:
+    """The payload the subscriber chose: sent with the event, or that of the offered quick reply
+    whose title they sent back as text."""
+    if message.payload is not None:
+        return message.payload
+    if message.text is None:
+        return None
+    text = message.text.strip()
+    return next((reply.payload for reply in offered if reply.title.strip() == text), None)
