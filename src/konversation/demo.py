@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.flows import service as flows
+from konversation.flows.document import FORMAT_VERSION
 from konversation.flows.models import FieldScope, FlowKind, VarType
+from konversation.ids import Kind, format_ns
 from konversation.keys import service as keys
 from konversation.keys.models import Permission
 from konversation.workspaces import service as workspaces
@@ -30,11 +32,53 @@ class DemoSecrets:
 
 
 def _message_flow(*texts: str) -> dict[str, Any]:
+    """A flow that sends each text in turn, its nodes laid out in a column for the builder."""
     nodes = [
-        {"id": f"n{i}", "type": "send_message", "messages": [{"type": "text", "text": text}]}
+        {
+            "id": f"n{i}",
+            "type": "send_message",
+            "position": {"x": 0, "y": 160 * (i - 1)},
+            "messages": [{"type": "text", "text": text}],
+            "next": f"n{i + 1}" if i < len(texts) else None,
+        }
         for i, text in enumerate(texts, start=1)
     ]
-    return {"version": 1, "start": "n1" if nodes else None, "nodes": nodes}
+    return {"version": FORMAT_VERSION, "start": "n1" if nodes else None, "nodes": nodes}
+
+
+def _main_flow(*, welcome_ns: str, hours_ns: str) -> dict[str, Any]:
+    """Greets, and offers a quick reply for each sub flow."""
+    return {
+        "version": FORMAT_VERSION,
+        "start": "greeting",
+        "nodes": [
+            {
+                "id": "greeting",
+                "type": "send_message",
+                "name": "Greeting",
+                "position": {"x": 0, "y": 0},
+                "messages": [
+                    {"type": "text", "text": "Hi {{first_name|there}}! Welcome to the demo bot."}
+                ],
+                "quick_replies": [
+                    {"id": "welcome", "title": "Get started", "next": "start-welcome"},
+                    {"id": "hours", "title": "Opening hours", "next": "start-hours"},
+                ],
+            },
+            {
+                "id": "start-welcome",
+                "type": "start_flow",
+                "position": {"x": -160, "y": 200},
+                "sub_flow_ns": welcome_ns,
+            },
+            {
+                "id": "start-hours",
+                "type": "start_flow",
+                "position": {"x": 160, "y": 200},
+                "sub_flow_ns": hours_ns,
+            },
+        ],
+    }
 
 
 async def is_empty(session: AsyncSession) -> bool:
@@ -48,21 +92,27 @@ async def create_demo(session: AsyncSession, *, server_secret: bytes) -> DemoSec
     )
     workspace = await workspaces.create_workspace(session, name="Demo workspace", owner=owner)
     bot = await workspaces.create_bot(session, workspace.id, name="Demo bot", channel="web")
+    welcome = await flows.create_flow(
+        session,
+        bot.id,
+        name="Welcome",
+        definition=_message_flow("Glad to have you here.", "Ask me anything, any time."),
+    )
+    hours = await flows.create_flow(
+        session,
+        bot.id,
+        name="Opening hours",
+        definition=_message_flow("We are open {{bot.opening_hours}}."),
+    )
     await flows.create_flow(
         session,
         bot.id,
         name="Main flow",
         kind=FlowKind.MAIN,
-        definition=_message_flow("Hi {{first_name}}! Welcome to the demo bot."),
-    )
-    await flows.create_flow(
-        session, bot.id, name="Welcome", definition=_message_flow("Glad to have you here.")
-    )
-    await flows.create_flow(
-        session,
-        bot.id,
-        name="Opening hours",
-        definition=_message_flow("We are open {{opening_hours}}."),
+        definition=_main_flow(
+            welcome_ns=format_ns(bot.id, Kind.SUB_FLOW, welcome.number),
+            hours_ns=format_ns(bot.id, Kind.SUB_FLOW, hours.number),
+        ),
     )
     for tag in ("VIP", "Lead", "Customer"):
         await flows.create_tag(session, bot.id, name=tag)

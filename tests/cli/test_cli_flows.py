@@ -44,8 +44,17 @@ async def _furnish(session: AsyncSession, bot_id: int) -> dict[str, str]:
             "version": 1,
             "start": "n1",
             "nodes": [
-                {"id": "n1", "type": "send_message", "text": f"Open {{{{{ns['hours']}}}}}"},
-                {"id": "n2", "type": "add_tag", "tag_ns": ns["vip"]},
+                {
+                    "id": "n1",
+                    "type": "send_message",
+                    "messages": [{"type": "text", "text": f"Open {{{{{ns['hours']}}}}}"}],
+                    "next": "n2",
+                },
+                {
+                    "id": "n2",
+                    "type": "action",
+                    "actions": [{"type": "add_tag", "tag_ns": ns["vip"]}],
+                },
             ],
         },
     )
@@ -134,8 +143,13 @@ class TestFlowsImport:
         t = f"f{other.bot_id}"
         welcome = next(f for f in document["flows"] if f["name"] == "Welcome")
         assert welcome["definition"]["nodes"] == [
-            {"id": "n1", "type": "send_message", "text": f"Open {{{{{t}v1}}}}"},
-            {"id": "n2", "type": "add_tag", "tag_ns": f"{t}t2"},
+            {
+                "id": "n1",
+                "type": "send_message",
+                "messages": [{"type": "text", "text": f"Open {{{{{t}v1}}}}"}],
+                "next": "n2",
+            },
+            {"id": "n2", "type": "action", "actions": [{"type": "add_tag", "tag_ns": f"{t}t2"}]},
         ]
         assert document["bot"]["start_flow"] == welcome["sub_flow_ns"] == f"{t}s1"
 
@@ -165,9 +179,7 @@ class TestFlowsImport:
         result = await _cli(settings, "flows", "import", "--bot", str(tenant.bot_id), str(file))
         assert result.exit_code == 1
         assert "nothing was changed" in result.stderr
-        assert "The flows.1.definition.nodes.0.id field must be a non-empty string." in (
-            result.stderr
-        )
+        assert "Node #1 (send_message): the id is required." in result.stderr
         assert "The bot_fields.0.value field must be a number." in result.stderr
         assert await _names(sessions, tenant.bot_id) == before
 

@@ -31,10 +31,31 @@ def _main(ns: dict[str, str]) -> Json:
             {
                 "id": "m1",
                 "type": "condition",
-                "if": {"field": ns["colour"], "equals": "blue"},
-                "then": {"start_sub_flow": ns["welcome"]},
-            }
+                "branches": [
+                    {
+                        "id": "blue",
+                        "conditions": [
+                            {
+                                "subject": {"type": "field", "var_ns": ns["colour"]},
+                                "operator": "eq",
+                                "value": "blue",
+                            }
+                        ],
+                        "next": "m2",
+                    }
+                ],
+            },
+            {"id": "m2", "type": "start_flow", "sub_flow_ns": ns["welcome"]},
         ],
+    }
+
+
+def _text(node_id: str, text: str, then: str | None) -> Json:
+    return {
+        "id": node_id,
+        "type": "send_message",
+        "messages": [{"type": "text", "text": text}],
+        "next": then,
     }
 
 
@@ -43,18 +64,40 @@ def _welcome(ns: dict[str, str], source: str) -> Json:
         "version": 1,
         "start": "n1",
         "nodes": [
-            {"id": "n1", "type": "send_message", "text": f"Hi {{{{{ns['colour']}}}}}!"},
-            {"id": "n2", "type": "add_tags", "tags": [ns["vip"], ns["lead"]]},
-            {"id": "n3", "type": "note", "text": f"{ns['vip']},{ns['lead']};({ns['hours']})"},
-            {"id": "n4", "type": "set_fields", "values": {ns["age"]: 42, ns["discount"]: 5}},
-            {"id": "n5", "type": "go_to", "sub_flow_ns": ns["survey"]},
-            # Not whole ids of the source bot's items: left exactly as they are.
+            _text("n1", f"Hi {{{{{ns['colour']}}}}}!", "n2"),
             {
-                "id": "n6",
-                "type": "note",
-                "text": f"x{source}t1 {source}t1x {source}t10 {source}sg1 {source}t999 "
-                f"{source}n1 f{source}t1",
+                "id": "n2",
+                "type": "action",
+                "actions": [
+                    {"type": "add_tag", "tag_ns": ns["vip"]},
+                    {"type": "add_tag", "tag_ns": ns["lead"]},
+                ],
+                "next": "n3",
             },
+            _text("n3", f"{ns['vip']},{ns['lead']};({ns['hours']})", "n4"),
+            {
+                "id": "n4",
+                "type": "action",
+                "actions": [
+                    {"type": "set_field", "var_ns": ns["age"], "value": 42},
+                    {"type": "set_bot_field", "var_ns": ns["discount"], "value": 5},
+                    # Ids as keys are rewritten too.
+                    {
+                        "type": "notify_webhook",
+                        "url": "https://example.com/hook",
+                        "payload": {ns["age"]: 42, ns["discount"]: 5},
+                    },
+                ],
+                "next": "n5",
+            },
+            {"id": "n5", "type": "start_flow", "sub_flow_ns": ns["survey"], "next": "n6"},
+            # Not whole ids of the source bot's items: left exactly as they are.
+            _text(
+                "n6",
+                f"x{source}t1 {source}t1x {source}t10 {source}sg1 {source}t999 "
+                f"{source}n1 f{source}t1",
+                None,
+            ),
         ],
     }
 
@@ -64,8 +107,12 @@ def _survey(ns: dict[str, str]) -> Json:
         "version": 1,
         "start": "s1",
         "nodes": [
-            {"id": "s1", "type": "ask", "save_to": ns["age"]},
-            {"id": "s2", "type": "go_to", "sub_flow_ns": ns["welcome"]},
+            {
+                "id": "s1",
+                "type": "action",
+                "actions": [{"type": "set_field", "var_ns": ns["age"], "value": 42}],
+            },
+            {"id": "s2", "type": "start_flow", "sub_flow_ns": ns["welcome"]},
         ],
     }
 
@@ -460,11 +507,7 @@ INVALID: list[tuple[str, Mutation, dict[str, list[str]]]] = [
     (
         "a node without id",
         _pop_node_id,
-        {
-            "flows.2.definition.nodes.0.id": [
-                "The flows.2.definition.nodes.0.id field must be a non-empty string."
-            ]
-        },
+        {"flows.2.definition.nodes.0.id": ["Node #1 (action): the id is required."]},
     ),
     (
         "a flow without name",
@@ -485,7 +528,12 @@ INVALID: list[tuple[str, Mutation, dict[str, list[str]]]] = [
         "a value of the wrong type, and a node id used twice",
         _bad_value_and_bad_node,
         {
-            "flows.1.definition.nodes.1.id": ["Node id 'n1' is used twice."],
+            "flows.1.definition.nodes.1.id": [
+                'Node "n1" (action): the id "n1" is already used by node #1.'
+            ],
+            "flows.1.definition.nodes.0.next": [
+                'Node "n1" (send_message): the next points to node "n2", which does not exist.'
+            ],
             "bot_fields.1.value": ["The bot_fields.1.value field must be a number."],
         },
     ),

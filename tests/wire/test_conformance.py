@@ -49,6 +49,7 @@ COMPLETED_GROUPS = (
 EXTENSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/flow/export"): "Manage Flow",  # the bot's flows as one portable document
     ("POST", "/flow/import"): "Manage Flow",  # the reverse of /flow/export
+    ("GET", "/flow/schema"): "Manage Flow",  # the JSON Schema of a flow definition
 }
 
 # (method, path, field) where our request schema is deliberately more lenient than the reference.
@@ -78,6 +79,7 @@ LENIENT_BODY = {
 NOTHING_TO_VALIDATE = {
     ("GET", "/me"),
     ("GET", "/flow/export"),
+    ("GET", "/flow/schema"),
 }
 
 # (method, path) where a request without a valid key and with an empty body answers 422 before

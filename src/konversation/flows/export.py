@@ -372,7 +372,7 @@ def _check_flows(
         )
     for index, flow in enumerate(flows):
         try:
-            validate_definition(flow.definition, f"flows.{index}.definition")
+            validate_definition(flow.definition, f"flows.{index}.definition", kind=flow.kind)
         except Invalid as invalid:
             for path, messages in invalid.errors.items():
                 for message in messages:

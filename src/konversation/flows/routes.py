@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
 from konversation.flows import export, service
+from konversation.flows import format as flow_format
 from konversation.flows.models import FieldScope
 from konversation.flows.service import BOT_FIELDS, SUB_FLOWS, TAGS, USER_FIELDS
 from konversation.flows.wire import (
@@ -348,7 +349,7 @@ async def flow_delete_bot_field_by_name(body: NameIn, key: ManageFlow, session: 
 
 # Flow: the whole flow as one document
 
-_EXAMPLE_DOCUMENT = {
+IMPORT_EXAMPLE = {
     "format": "konversation.flow",
     "version": 1,
     "bot": {
@@ -373,8 +374,17 @@ _EXAMPLE_DOCUMENT = {
                 "version": 1,
                 "start": "n1",
                 "nodes": [
-                    {"id": "n1", "type": "send_message", "text": "Hi! Your colour: {{f1v1}}"},
-                    {"id": "n2", "type": "add_tag", "tag_ns": "f1t1"},
+                    {
+                        "id": "n1",
+                        "type": "send_message",
+                        "messages": [{"type": "text", "text": "Hi! Your colour: {{f1v1}}"}],
+                        "next": "n2",
+                    },
+                    {
+                        "id": "n2",
+                        "type": "action",
+                        "actions": [{"type": "add_tag", "tag_ns": "f1t1"}],
+                    },
                 ],
             },
         },
@@ -427,9 +437,25 @@ async def flow_export(key: ManageFlow, session: Session) -> DataOut[export.FlowD
 async def flow_import(
     document: Annotated[
         export.FlowDocument,
-        Body(openapi_examples={"document": {"summary": "A small bot", "value": _EXAMPLE_DOCUMENT}}),
+        Body(openapi_examples={"document": {"summary": "A small bot", "value": IMPORT_EXAMPLE}}),
     ],
     key: ManageFlow,
     session: Session,
 ) -> DataOut[export.ImportCounts]:
     return envelope.one(await export.import_flow(session, key.bot_id, document))
+
+
+@router.get(
+    "/flow/schema",
+    tags=["Flow"],
+    responses=wire_errors(401, 403, 404),
+    summary="The JSON Schema of a flow document",
+    description=(
+        "The shape of a flow's `definition` (version 1): its nodes, their fields and their "
+        "ports, with every limit. Rules across nodes are checked on top: node ids are unique, "
+        "ports name existing nodes, workflows hold no send_message or user_input nodes, and "
+        "only function flows return an output."
+    ),
+)
+async def flow_schema(key: ManageFlow) -> DataOut[dict[str, Any]]:
+    return envelope.one(flow_format.flow_schema())

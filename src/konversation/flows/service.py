@@ -174,7 +174,9 @@ async def create_flow(
     definition: dict[str, Any] | None = None,
 ) -> Flow:
     """A new sub flow, or the bot's main flow when `kind` is main (a bot has exactly one)."""
-    document = validate_definition(definition if definition is not None else empty_definition())
+    document = validate_definition(
+        definition if definition is not None else empty_definition(), kind=kind
+    )
     if kind is FlowKind.MAIN:
         number = MAIN_FLOW_NUMBER
     else:

@@ -1,0 +1,1 @@
+"""Running flows for subscribers: the pieces the flow runtime is built from."""
