@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from konversation.conversations import service
-from konversation.conversations.service import ActivityQuery, ChatQuery, ConversationQuery
+from konversation.conversations import history
+from konversation.conversations.history import ActivityQuery, ChatQuery, ConversationQuery
 from konversation.conversations.wire import (
     AgentActivityOut,
     ChatMessageOut,
@@ -47,7 +47,7 @@ async def chat_messages(
     paging: PageParams,
     wanted: Annotated[ChatQuery, Depends(chat_query)],
 ) -> PageOut[ChatMessageOut]:
-    lines, total = await service.chat_messages(session, key.bot_id, wanted, window=paging)
+    lines, total = await history.chat_messages(session, key.bot_id, wanted, window=paging)
     return envelope.page([ChatMessageOut.of(line) for line in lines], total=total, window=paging)
 
 
@@ -61,7 +61,7 @@ async def chat_messages(
 async def chat_messages_by_mids(
     body: MidsIn, key: ManageFlow, session: Session
 ) -> ListOut[ChatMessageOut]:
-    lines = await service.messages_by_mids(session, key.bot_id, body.mids)
+    lines = await history.messages_by_mids(session, key.bot_id, body.mids)
     return ListOut(data=[ChatMessageOut.of(line) for line in lines])
 
 
@@ -81,7 +81,7 @@ async def flow_conversations_data(
     session: Session,
     wanted: Annotated[ConversationQuery, Depends(conversation_query)],
 ) -> ListOut[ConversationDataOut]:
-    found = await service.closed_conversations(session, key.bot_id, wanted)
+    found = await history.closed_conversations(session, key.bot_id, wanted)
     return ListOut(data=[ConversationDataOut.of(item) for item in found])
 
 
@@ -96,5 +96,5 @@ async def flow_agent_activity_log_data(
     session: Session,
     wanted: Annotated[ActivityQuery, Depends(activity_query)],
 ) -> ListOut[AgentActivityOut]:
-    lines = await service.activity_log(session, key.bot_id, wanted)
+    lines = await history.activity_log(session, key.bot_id, wanted)
     return ListOut(data=[AgentActivityOut.of(line) for line in lines])

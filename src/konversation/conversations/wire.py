@@ -7,13 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from konversation.conversations.models import Direction
-from konversation.conversations.service import (
+from konversation.conversations.history import (
     DATA_LIMIT,
-    ActivityAction,
     ActivityLine,
     ActivityQuery,
-    ActivitySource,
     ChatLine,
     ChatQuery,
     ClosedConversation,
@@ -22,6 +19,8 @@ from konversation.conversations.service import (
     mean_seconds,
     seconds_between,
 )
+from konversation.conversations.models import Direction
+from konversation.conversations.service import ActivityAction, ActivitySource
 from konversation.ids import bot_ns
 from konversation.subscribers.wire import wire_time
 from konversation.wire.params import BlankIsNone, yes_no

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.conversations import service as conversations
-from konversation.conversations.service import LARGEST_ID, ActivityAction, ActivitySource
+from konversation.conversations.service import ActivityAction, ActivitySource
 from konversation.db import utcnow
 from konversation.errors import Invalid, NotFound
+from konversation.ids import MAX_ID
 from konversation.subscribers.models import ConversationStatus, Subscriber
 from konversation.subscribers.service import get_subscriber
 from konversation.workspaces.models import AgentGroup, Membership
@@ -38,7 +39,7 @@ async def assign_agent(session: AsyncSession, bot_id: int, *, user_ns: str, agen
     subscriber = await get_subscriber(session, bot_id, user_ns)
     workspace_id = (await get_bot(session, bot_id)).workspace_id
     member = None
-    if 0 < agent_id <= LARGEST_ID:
+    if 0 < agent_id <= MAX_ID:
         member = await session.scalar(
             select(Membership.id).where(
                 Membership.workspace_id == workspace_id, Membership.user_id == agent_id
@@ -57,7 +58,7 @@ async def assign_agent_group(
     subscriber = await get_subscriber(session, bot_id, user_ns)
     workspace_id = (await get_bot(session, bot_id)).workspace_id
     group = None
-    if 0 < agent_group_id <= LARGEST_ID:
+    if 0 < agent_group_id <= MAX_ID:
         group = await session.scalar(
             select(AgentGroup.id).where(
                 AgentGroup.workspace_id == workspace_id, AgentGroup.id == agent_group_id
