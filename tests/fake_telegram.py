@@ -29,11 +29,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+
+import loopback
 
 BOT_USER = {
     "id": 7000000001,
@@ -214,24 +215,9 @@ def _failed(failure: Failure) -> Response:
 @contextlib.contextmanager
 def serving(fake: FakeTelegram) -> Iterator[FakeTelegram]:
     """Serves `fake` on a free port of 127.0.0.1 from a background thread, and sets its url."""
-    config = uvicorn.Config(
-        fake.app, host="127.0.0.1", port=0, log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the fake Telegram server did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
+    with loopback.serving(fake.app) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session", name="fake_telegram_server")
