@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/konversation.db"
@@ -22,6 +23,17 @@ class Settings(BaseSettings):
     secret_file: Path = Path("./data/secret.key")
     public_url: str | None = None
     log_level: str = "info"
+    # Email to subscribers (`/subscriber/send-email`): off until a host and a sender are set.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_from: str | None = None
+    # SMS to subscribers (`/subscriber/send-sms`): off until a gateway URL is set.
+    sms_gateway_url: str | None = None
+    sms_gateway_token: SecretStr | None = None
+    sms_sender: str | None = None
 
     def server_secret(self) -> bytes:
         if self.secret_key:

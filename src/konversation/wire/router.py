@@ -10,6 +10,7 @@ from konversation.flows.routes import router as flows
 from konversation.keys.routes import router as keys
 from konversation.labels.routes import router as labels
 from konversation.segments.routes import router as segments
+from konversation.sending.routes import router as sending
 from konversation.subscribers.attribute_routes import router as subscriber_attributes
 from konversation.subscribers.routes import router as subscribers
 from konversation.subscribers.state_routes import router as subscriber_state
@@ -27,6 +28,7 @@ DOMAINS = (
     segments,
     conversations,
     workspaces,
+    sending,
 )
 
 
