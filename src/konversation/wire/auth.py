@@ -15,7 +15,7 @@ from konversation.wire.session import Session
 
 bearer = HTTPBearer(
     scheme_name="API KEY",
-    description="An API key created in the dashboard or with `konversation keys create`.",
+    description="An API key, as printed by `konversation keys create` (or at the first start).",
     auto_error=False,
 )
 

@@ -26,7 +26,7 @@ GROUPS = (
 
 DESCRIPTION = """\
 The Konversation Connect API. Every call carries an API key as a Bearer token:
-`Authorization: Bearer kv_...`. Create keys in the dashboard or with `konversation keys create`.
+`Authorization: Bearer kv_...`. Create keys with `konversation keys create`.
 
 Answers are JSON: actions answer `{"status": "ok"}`, single objects `{"data": {...}}`, and
 lists `{"data": [...], "meta": {...}}` with `limit` (at most 100) and `page` (from 1).
