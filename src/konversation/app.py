@@ -8,7 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from konversation import __version__
+from konversation.channels.webchat_routes import router as webchat_router
+from konversation.channels.webhook_routes import router as webhook_router
 from konversation.db import make_engine, make_session_factory
+from konversation.jobs.runtime import Runtime
 from konversation.settings import Settings
 from konversation.wire import errors
 from konversation.wire.docs import install_docs
@@ -20,11 +23,16 @@ from konversation.wire.router import api_router
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
+    runtime = Runtime(settings, engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            await engine.dispose()
 
     app = FastAPI(
         title="Konversation Connect API",
@@ -37,9 +45,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.server_secret = settings.server_secret()
     app.state.engine = engine
-    app.state.sessions = make_session_factory(engine)
+    app.state.runtime = runtime
+    app.state.sessions = runtime.sessions
     app.state.read_sessions = make_session_factory(engine, read_only=True)
     app.include_router(api_router())
+    app.include_router(webchat_router)
+    app.include_router(webhook_router)
     errors.install(app)
     install_openapi(app)
     install_docs(app)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, QueryableAttribute, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, QueryableAttribute, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 R = TypeVar("R")
@@ -119,11 +119,16 @@ BEGIN_OPTION = "sqlite_begin"
 
 
 def make_session_factory(
-    engine: AsyncEngine, *, read_only: bool = False
+    engine: AsyncEngine, *, read_only: bool = False, sync_session_class: type[Session] = Session
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions for units of work; read-only ones let SQLite readers run side by side."""
+    """Sessions for units of work; read-only ones let SQLite readers run side by side.
+
+    `sync_session_class` is a Session subclass carrying event hooks for these sessions only.
+    """
     bind = engine.execution_options(**{BEGIN_OPTION: "DEFERRED"}) if read_only else engine
-    return async_sessionmaker(bind, expire_on_commit=False, autoflush=True)
+    return async_sessionmaker(
+        bind, expire_on_commit=False, autoflush=True, sync_session_class=sync_session_class
+    )
 
 
 @asynccontextmanager

@@ -1,12 +1,23 @@
 """Every table, imported in one place so that Alembic and the tests see the whole schema."""
 
+from konversation.channels.models import BotChannel
 from konversation.conversations.models import AgentActivity, Conversation, Message
 from konversation.db import Base
 from konversation.events.models import CustomEvent, CustomEventLog
-from konversation.flows.models import Field, Flow, InboundWebhook, Tag, TemplateInstall
+from konversation.flows.models import (
+    Field,
+    Flow,
+    InboundWebhook,
+    KeywordTrigger,
+    NodeRef,
+    Tag,
+    TemplateInstall,
+)
 from konversation.keys.models import ApiKey
 from konversation.labels.models import Label
+from konversation.runtime.models import Delivery, Run
 from konversation.segments.models import Segment
+from konversation.sending.models import Broadcast, BroadcastRecipient
 from konversation.subscribers.models import (
     StatusCount,
     Subscriber,
@@ -30,16 +41,23 @@ __all__ = [
     "ApiKey",
     "Base",
     "Bot",
+    "BotChannel",
     "BotCounter",
+    "Broadcast",
+    "BroadcastRecipient",
     "Conversation",
     "CustomEvent",
     "CustomEventLog",
+    "Delivery",
     "Field",
     "Flow",
     "InboundWebhook",
+    "KeywordTrigger",
     "Label",
     "Membership",
     "Message",
+    "NodeRef",
+    "Run",
     "Segment",
     "StatusCount",
     "Subscriber",

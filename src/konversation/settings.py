@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     sms_gateway_url: str | None = None
     sms_gateway_token: SecretStr | None = None
     sms_sender: str | None = None
+    # The Telegram Bot API; another base URL serves a local Bot API server (or a test double).
+    telegram_api_base: str = "https://api.telegram.org"
+    # Background jobs: in this process by default; set a Redis URL to share them with
+    # `konversation worker` processes.
+    redis_url: str | None = None
 
     def server_secret(self) -> bytes:
         if self.secret_key:

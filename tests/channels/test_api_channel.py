@@ -489,5 +489,5 @@ class TestAcknowledge:
 
         await channel.acknowledge(message)
 
-        assert channel.type == "api"
+        assert channel.type == "apichat"
         assert fake_webhook.received == []

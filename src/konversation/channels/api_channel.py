@@ -64,17 +64,13 @@ import httpx
 
 from konversation.channels.base import (
     Attachment,
-    Button,
-    Card,
     DeliveryFailed,
     InboundEvent,
     InboundMessage,
-    Media,
     MediaKind,
     Outbound,
     Profile,
-    QuickReply,
-    Text,
+    message_json,
 )
 
 TIMESTAMP_HEADER = "X-Konversation-Timestamp"
@@ -90,7 +86,7 @@ class ApiChannel:
     """One bot owner's webhook. `client` is shared and owned by the caller, who gives it a
     timeout."""
 
-    type = "api"
+    type = "apichat"
 
     def __init__(self, webhook_url: str, secret: str, *, client: httpx.AsyncClient) -> None:
         self._webhook_url = webhook_url
@@ -171,58 +167,6 @@ def _signature(secret: str, timestamp: str, body: bytes) -> str:
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     wanted = name.lower()
     return next((value for key, value in headers.items() if key.lower() == wanted), None)
-
-
-# Outbound messages as JSON
-
-
-def message_json(message: Outbound) -> dict[str, Any]:
-    """`message` as the webhook receives it (see the module's description)."""
-    if isinstance(message, Text):
-        return {
-            "type": "text",
-            "text": message.text,
-            "buttons": _buttons_json(message.buttons),
-            "quick_replies": _quick_replies_json(message.quick_replies),
-        }
-    if isinstance(message, Media):
-        return {
-            "type": message.kind,
-            "url": message.url,
-            "caption": message.caption,
-            "buttons": _buttons_json(message.buttons),
-            "quick_replies": _quick_replies_json(message.quick_replies),
-        }
-    return {
-        "type": "cards",
-        "cards": [_card_json(card) for card in message.cards],
-        "quick_replies": _quick_replies_json(message.quick_replies),
-    }
-
-
-def _card_json(card: Card) -> dict[str, Any]:
-    return {
-        "title": card.title,
-        "subtitle": card.subtitle,
-        "image_url": card.image_url,
-        "buttons": _buttons_json(card.buttons),
-    }
-
-
-def _buttons_json(buttons: tuple[Button, ...]) -> list[dict[str, str]]:
-    return [_button_json(button) for button in buttons]
-
-
-def _button_json(button: Button) -> dict[str, str]:
-    if button.payload is not None:
-        return {"type": "payload", "title": button.title, "payload": button.payload}
-    if button.url is not None:
-        return {"type": "url", "title": button.title, "url": button.url}
-    return {"type": "phone", "title": button.title, "phone": str(button.phone)}
-
-
-def _quick_replies_json(replies: tuple[QuickReply, ...]) -> list[dict[str, str]]:
-    return [{"title": reply.title, "payload": reply.payload} for reply in replies]
 
 
 def _encode(value: Any) -> bytes:

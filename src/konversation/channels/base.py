@@ -12,7 +12,7 @@ keyboard) send back only its title as text, which `chosen_payload` maps back to 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeAlias
 
@@ -163,3 +163,93 @@ def chosen_payload(message: InboundMessage, offered: Sequence[QuickReply]) -> st
         return None
     text = message.text.strip()
     return next((reply.payload for reply in offered if reply.title.strip() == text), None)
+
+
+# Outbound messages as JSON
+
+
+def message_json(message: Outbound) -> dict[str, Any]:
+    """`message` as JSON: what the API channel's webhook receives, the web chat shows and the
+    outbox keeps (`message_from_json` reads it back)."""
+    if isinstance(message, Text):
+        return {
+            "type": "text",
+            "text": message.text,
+            "buttons": _buttons_json(message.buttons),
+            "quick_replies": _quick_replies_json(message.quick_replies),
+        }
+    if isinstance(message, Media):
+        return {
+            "type": message.kind,
+            "url": message.url,
+            "caption": message.caption,
+            "buttons": _buttons_json(message.buttons),
+            "quick_replies": _quick_replies_json(message.quick_replies),
+        }
+    return {
+        "type": "cards",
+        "cards": [_card_json(card) for card in message.cards],
+        "quick_replies": _quick_replies_json(message.quick_replies),
+    }
+
+
+def _card_json(card: Card) -> dict[str, Any]:
+    return {
+        "title": card.title,
+        "subtitle": card.subtitle,
+        "image_url": card.image_url,
+        "buttons": _buttons_json(card.buttons),
+    }
+
+
+def _buttons_json(buttons: tuple[Button, ...]) -> list[dict[str, str]]:
+    return [_button_json(button) for button in buttons]
+
+
+def _button_json(button: Button) -> dict[str, str]:
+    if button.payload is not None:
+        return {"type": "payload", "title": button.title, "payload": button.payload}
+    if button.url is not None:
+        return {"type": "url", "title": button.title, "url": button.url}
+    return {"type": "phone", "title": button.title, "phone": str(button.phone)}
+
+
+def _quick_replies_json(replies: tuple[QuickReply, ...]) -> list[dict[str, str]]:
+    return [{"title": reply.title, "payload": reply.payload} for reply in replies]
+
+
+def message_from_json(data: Mapping[str, Any]) -> Outbound:
+    """The message `message_json` wrote."""
+    replies = tuple(QuickReply(r["title"], r["payload"]) for r in data.get("quick_replies", ()))
+    if data["type"] == "text":
+        return Text(data["text"], _buttons_from_json(data.get("buttons", ())), replies)
+    if data["type"] == "cards":
+        cards = tuple(
+            Card(
+                c["title"],
+                c.get("subtitle"),
+                c.get("image_url"),
+                _buttons_from_json(c.get("buttons", ())),
+            )
+            for c in data["cards"]
+        )
+        return Cards(cards, replies)
+    return Media(
+        data["type"],
+        data["url"],
+        data.get("caption"),
+        _buttons_from_json(data.get("buttons", ())),
+        replies,
+    )
+
+
+def _buttons_from_json(items: Iterable[Mapping[str, str]]) -> tuple[Button, ...]:
+    return tuple(
+        Button(
+            item["title"],
+            payload=item.get("payload"),
+            url=item.get("url"),
+            phone=item.get("phone"),
+        )
+        for item in items
+    )

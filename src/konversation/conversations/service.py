@@ -83,13 +83,17 @@ async def record_message(
     payload: dict[str, Any],
     agent_id: int | None = None,
     at: dt.datetime | None = None,
+    mid: str | None = None,
 ) -> Message:
     """Log a message and everything it changes: the subscriber's times, the open conversation.
 
     A subscriber's message opens a conversation when none is open (a done chat comes back to
     open), unless the chat is spam; the other kinds only count in a conversation already open.
+    `mid` gives the message a known id (unique on the server) instead of a random one.
     """
     message = _new_message(subscriber, direction, msg_type, content, payload, agent_id, at)
+    if mid is not None:
+        message.mid = mid
     await _record(session, subscriber, message)
     return message
 

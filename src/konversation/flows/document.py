@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from konversation.errors import Invalid
@@ -19,6 +19,7 @@ from konversation.flows.format import (
     NODE_TYPES,
     PATTERN_WORDS,
     FlowDefinition,
+    KeywordTrigger,
     NodeBase,
     Path,
 )
@@ -61,9 +62,13 @@ def validate_definition(
     if isinstance(nodes, list):
         check.nodes(nodes, kind)
     check.start(document.get("start"))
+    check.triggers(document.get("triggers", []))
     if check.errors:
         raise Invalid(check.errors)
     return document
+
+
+_TRIGGERS = TypeAdapter(list[KeywordTrigger])
 
 
 class _Check:
@@ -103,6 +108,15 @@ class _Check:
             self.add(
                 "start", f'The {self.path}.start field names node "{start}", which does not exist.'
             )
+
+    def triggers(self, triggers: Any) -> None:
+        try:
+            _TRIGGERS.validate_python(triggers)
+        except ValidationError as refused:
+            for error in refused.errors(include_url=False, include_input=False):
+                inner = _document_path(error["loc"], triggers, missing=error["type"] == "missing")
+                where = _dotted(("triggers", *inner))
+                self.add(where, f"The {self.path}.{where} field {_predicate(error)}.")
 
     def nodes(self, nodes: list[Any], kind: FlowKind | None) -> None:
         read = [self._node(index, raw, kind) for index, raw in enumerate(nodes)]

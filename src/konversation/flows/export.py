@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from konversation.errors import Invalid
 from konversation.flows import fieldtypes, service
 from konversation.flows.document import validate_definition
+from konversation.flows.index import index_flow
 from konversation.flows.models import (
     MAIN_FLOW_NUMBER,
     Field,
@@ -425,6 +426,7 @@ async def import_flow(session: AsyncSession, bot_id: int, document: FlowDocument
             flow.definition = definition
             if not new:
                 flow.revision += 1
+            await index_flow(session, flow)
 
     settings = document.bot
     if settings.start_flow is not None:

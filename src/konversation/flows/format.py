@@ -835,6 +835,21 @@ NODE_TYPES: dict[str, type[NodeBase]] = {
 }
 
 
+KeywordMatch = Literal["exact", "contains", "starts_with"]
+MAX_TRIGGERS = 10
+MAX_KEYWORDS = 20
+
+
+class KeywordTrigger(_Part):
+    """Starts the flow when a subscriber's message is (`exact`), contains, or starts with one of
+    `keywords`, ignoring case and extra spaces. An exact match wins over the others."""
+
+    keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        min_length=1, max_length=MAX_KEYWORDS
+    )
+    match: KeywordMatch = "exact"
+
+
 class FlowDefinition(_Part):
     """A flow document, version 1.
 
@@ -849,6 +864,7 @@ class FlowDefinition(_Part):
     version: Literal[1]
     start: NodeId | None = None
     nodes: list[Node] = Field(max_length=MAX_NODES)
+    triggers: list[KeywordTrigger] = Field(default=[], max_length=MAX_TRIGGERS)
 
 
 def flow_schema() -> dict[str, Any]:

@@ -115,3 +115,31 @@ class TemplateInstall(Timestamped, Base):
     version: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     uninstalled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class KeywordTrigger(Base):
+    """A keyword that starts a flow, kept from the flow document's `triggers` as it is saved."""
+
+    __tablename__ = "keyword_triggers"
+    __table_args__ = (Index("ix_keyword_triggers_bot_id_keyword", "bot_id", "keyword"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"))
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"), index=True)
+    # Case-folded, spaces collapsed: what an inbound text is compared with after the same.
+    keyword: Mapped[str] = mapped_column(String(100))
+    match: Mapped[str] = mapped_column(String(16))
+
+
+class NodeRef(Base):
+    """A node's bot-wide number, its `f<bot>n<number>` id: given when its flow is first saved
+    with it, and kept while the node keeps its id."""
+
+    __tablename__ = "node_refs"
+    __table_args__ = (UniqueConstraint("bot_id", "number"), UniqueConstraint("flow_id", "node_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    node_id: Mapped[str] = mapped_column(String(64))

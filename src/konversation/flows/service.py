@@ -15,6 +15,7 @@ from konversation.errors import BadRequest, Invalid, NotFound
 from konversation.flows import fieldtypes
 from konversation.flows.catalog import Catalog
 from konversation.flows.document import empty_definition, validate_definition
+from konversation.flows.index import index_flow
 from konversation.flows.models import (
     MAIN_FLOW_NUMBER,
     Field,
@@ -190,6 +191,17 @@ async def create_flow(
     )
     session.add(flow)
     await session.flush()
+    await index_flow(session, flow)
+    return flow
+
+
+async def save_definition(session: AsyncSession, flow: Flow, definition: dict[str, Any]) -> Flow:
+    """Give the flow a new document, checked like an import; its revision counts the change."""
+    document = validate_definition(definition, kind=FlowKind(flow.kind))
+    if document != flow.definition:
+        flow.definition = document
+        flow.revision += 1
+        await index_flow(session, flow)
     return flow
 
 

@@ -79,6 +79,8 @@ class Subscriber(Timestamped, Base):
     last_message_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_message_type: Mapped[str | None] = mapped_column(String(32))
     last_input_text: Mapped[str | None] = mapped_column(Text)
+    # The channel the subscriber last wrote from: where the bot answers them.
+    last_channel: Mapped[str | None] = mapped_column(String(32))
     paused_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     assigned_agent_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

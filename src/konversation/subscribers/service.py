@@ -108,6 +108,62 @@ async def create_subscriber(
     return subscriber
 
 
+async def find_on_channel(
+    session: AsyncSession, bot_id: int, channel: str, user_id: str
+) -> Subscriber | None:
+    """The bot's subscriber known to `channel` as `user_id`."""
+    return await session.scalar(
+        select(Subscriber)
+        .join(SubscriberChannel, SubscriberChannel.subscriber_id == Subscriber.id)
+        .where(
+            Subscriber.bot_id == bot_id,
+            SubscriberChannel.type == channel,
+            SubscriberChannel.user_id == user_id,
+        )
+        .order_by(Subscriber.id)
+        .limit(1)
+    )
+
+
+async def create_on_channel(
+    session: AsyncSession,
+    bot_id: int,
+    *,
+    channel: str,
+    user_id: str,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    language: str | None = None,
+) -> Subscriber:
+    """A new, subscribed person who just wrote to the bot on `channel` as `user_id`."""
+    now = utcnow()
+    first, last = (first_name or "").strip(), (last_name or "").strip()
+    subscriber = Subscriber(
+        bot_id=bot_id,
+        number=await next_number(session, bot_id, Kind.SUBSCRIBER),
+        user_id=user_id,
+        first_name=first,
+        last_name=last,
+        name=f"{first} {last}".strip(),
+        language=language,
+        status=ConversationStatus.OPEN.value,
+        is_subscribed=True,
+        subscribed_at=now,
+        activity_at=now,
+        created_at=now,
+        last_channel=channel,
+    )
+    session.add(subscriber)
+    await session.flush()
+    session.add(
+        SubscriberChannel(
+            subscriber_id=subscriber.id, type=channel, user_id=user_id, subscribed_at=now
+        )
+    )
+    await add_to_status_count(session, bot_id, subscriber.status, 1)
+    return subscriber
+
+
 async def update_subscriber(
     session: AsyncSession, bot_id: int, user_ns: str, details: Details
 ) -> Subscriber:

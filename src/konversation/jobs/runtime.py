@@ -1,0 +1,129 @@
+"""The runtime's shared parts, and the background work that keeps flows moving.
+
+Work lives in the database (outbox rows, waiting runs, broadcasts); a *pump* takes whatever is
+due and does it until nothing is left. Pumps are taskiq tasks: by default on an in-process
+broker, so a single `konversation serve` needs no other server; with `KONVERSATION_REDIS_URL`
+on a Redis stream that `konversation worker` processes consume. Every piece of work is claimed
+with a lease and guarded by unique keys, so two pumps at once, or a pump repeated after a crash,
+do nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from taskiq import AsyncBroker, InMemoryBroker
+from taskiq_redis import RedisStreamBroker
+
+from konversation.channels.directory import ChannelDirectory
+from konversation.channels.hub import Hub, LocalHub
+from konversation.db import make_session_factory
+from konversation.runtime import outbox
+from konversation.runtime.engine import Engine
+from konversation.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PUMP_TASK = "konversation.pump"
+# How often due work (delays, retries, paced broadcasts) is looked for without a wake-up.
+TICK_SECONDS = 1.0
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# A Redis message whose worker died is handed to another worker after this many seconds.
+REDIS_REDELIVERY_SECONDS = 30
+
+Chore = Callable[[], Awaitable[int]]
+
+
+class Runtime:
+    """Everything flows need at run time, built once per process from the settings."""
+
+    def __init__(self, settings: Settings, engine: AsyncEngine, *, hub: Hub | None = None) -> None:
+        self.settings = settings
+        self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+        self.hub: Hub = hub or LocalHub()
+        self.directory = ChannelDirectory(
+            http=self.http, hub=self.hub, telegram_api_base=settings.telegram_api_base
+        )
+        self.engine = Engine(self.http)
+        self.sessions: async_sessionmaker[AsyncSession] = make_session_factory(
+            engine, sync_session_class=outbox.waking_session_class(self.wake)
+        )
+        self.broker = make_broker(settings)
+
+        async def pump() -> int:
+            return await self.pump()
+
+        self.pump_task = self.broker.register_task(pump, task_name=PUMP_TASK)
+        self._woken = asyncio.Event()
+        self._ticker: asyncio.Task[None] | None = None
+
+    # What there is to do
+
+    def chores(self) -> list[Chore]:
+        return [
+            lambda: outbox.deliver_due(self.sessions, self.directory),
+            lambda: self.engine.resume_due(self.sessions),
+        ]
+
+    async def pump(self) -> int:
+        """Do what is due until nothing is; answers how many pieces of work were done."""
+        done = 0
+        while True:
+            round_ = 0
+            for chore in self.chores():
+                round_ += await chore()
+            if round_ == 0:
+                return done
+            done += round_
+
+    async def settle(self) -> None:
+        """Do everything due now, here: what tests wait on instead of sleeping."""
+        await self.pump()
+
+    # Waking the pumps
+
+    def wake(self) -> None:
+        """Something became due (a commit queued messages): pump soon."""
+        self._woken.set()
+
+    async def start(self) -> None:
+        """Start the broker and the ticker that kicks pumps on wake-ups and every tick."""
+        await self.broker.startup()
+        self._ticker = asyncio.create_task(self._tick(), name="konversation-ticker")
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._ticker
+        if isinstance(self.broker, InMemoryBroker):
+            await self.broker.wait_all()
+        await self.broker.shutdown()
+        await self.http.aclose()
+
+    async def _tick(self) -> None:
+        while True:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), TICK_SECONDS)
+            self._woken.clear()
+            try:
+                await self.pump_task.kiq()
+            except Exception:  # a broker hiccup must not stop the ticker
+                log.exception("Could not kick the pump")
+
+
+def make_broker(settings: Settings) -> AsyncBroker:
+    if settings.redis_url:
+        return RedisStreamBroker(
+            settings.redis_url,
+            queue_name="konversation",
+            consumer_group_name="konversation",
+            unacknowledged_lock_timeout=REDIS_REDELIVERY_SECONDS,
+            idle_timeout=REDIS_REDELIVERY_SECONDS * 1000,
+        )
+    return InMemoryBroker()

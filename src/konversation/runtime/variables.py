@@ -1,0 +1,68 @@
+"""The variables a flow's templates can use for one subscriber.
+
+Names: the subscriber's own details (`first_name`, `last_name`, `name`, `email`, `phone`,
+`gender`, `language`, `locale`, `timezone`, `user_id`, `user_ns`, `last_input`); each user field
+by its id (`f1v3`) and by its name made template-safe (`Favourite colour` becomes
+`favourite_colour`); each bot field as `bot.<name>` and by its id; and the run's own variables
+(given to send-sub-flow-by-flow-name, or an inbound webhook's `webhook.<key>`), which win.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from konversation.flows.models import Field, FieldScope
+from konversation.ids import Kind, format_ns
+from konversation.subscribers.models import Subscriber, SubscriberFieldValue
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
+
+_DETAILS = (
+    "first_name",
+    "last_name",
+    "name",
+    "email",
+    "phone",
+    "gender",
+    "language",
+    "locale",
+    "timezone",
+    "user_id",
+)
+
+
+def template_name(name: str) -> str:
+    """A field's name as templates write it: `Favourite colour` is `favourite_colour`."""
+    return _UNSAFE.sub("_", name).strip("_").lower()
+
+
+async def variables_for(
+    session: AsyncSession, subscriber: Subscriber, own: Mapping[str, Any]
+) -> dict[str, Any]:
+    found: dict[str, Any] = {name: getattr(subscriber, name) for name in _DETAILS}
+    found["user_ns"] = format_ns(subscriber.bot_id, Kind.SUBSCRIBER, subscriber.number)
+    found["last_input"] = subscriber.last_input_text
+    values: dict[int, Any] = dict(
+        (
+            await session.execute(
+                select(SubscriberFieldValue.field_id, SubscriberFieldValue.value).where(
+                    SubscriberFieldValue.subscriber_id == subscriber.id
+                )
+            )
+        ).all()
+    )
+    fields = await session.scalars(select(Field).where(Field.bot_id == subscriber.bot_id))
+    for field in fields:
+        ns = format_ns(subscriber.bot_id, Kind.FIELD, field.number)
+        value = field.value if field.scope == FieldScope.BOT else values.get(field.id)
+        found[ns] = value
+        prefix = "bot." if field.scope == FieldScope.BOT else ""
+        found.setdefault(prefix + template_name(field.name), value)
+        found.setdefault(prefix + field.name, value)
+    found.update(own)
+    return found
