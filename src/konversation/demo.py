@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from konversation.channels.service import web_channel
 from konversation.flows import service as flows
 from konversation.flows.document import FORMAT_VERSION
 from konversation.flows.models import FieldScope, FlowKind, VarType
@@ -19,6 +20,7 @@ from konversation.workspaces import service as workspaces
 from konversation.workspaces.models import User
 
 OWNER_EMAIL = "owner@example.com"
+DEMO_TAGS = ("VIP", "Lead", "Customer")
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,10 @@ class DemoSecrets:
     password: str
     api_key: str
     bot_id: int
+    web_chat_uid: str
 
 
-def _message_flow(*texts: str) -> dict[str, Any]:
+def _message_flow(*texts: str, keywords: tuple[str, ...] = ()) -> dict[str, Any]:
     """A flow that sends each text in turn, its nodes laid out in a column for the builder."""
     nodes = [
         {
@@ -43,11 +46,18 @@ def _message_flow(*texts: str) -> dict[str, Any]:
         }
         for i, text in enumerate(texts, start=1)
     ]
-    return {"version": FORMAT_VERSION, "start": "n1" if nodes else None, "nodes": nodes}
+    document: dict[str, Any] = {
+        "version": FORMAT_VERSION,
+        "start": "n1" if nodes else None,
+        "nodes": nodes,
+    }
+    if keywords:
+        document["triggers"] = [{"keywords": list(keywords), "match": "exact"}]
+    return document
 
 
-def _main_flow(*, welcome_ns: str, hours_ns: str) -> dict[str, Any]:
-    """Greets, and offers a quick reply for each sub flow."""
+def _main_flow(*, welcome_ns: str, hours_ns: str, colour_ns: str, lead_ns: str) -> dict[str, Any]:
+    """Greets, and offers a quick reply for each sub flow and a question."""
     return {
         "version": FORMAT_VERSION,
         "start": "greeting",
@@ -63,19 +73,43 @@ def _main_flow(*, welcome_ns: str, hours_ns: str) -> dict[str, Any]:
                 "quick_replies": [
                     {"id": "welcome", "title": "Get started", "next": "start-welcome"},
                     {"id": "hours", "title": "Opening hours", "next": "start-hours"},
+                    {"id": "colour", "title": "Ask me something", "next": "ask-colour"},
                 ],
             },
             {
                 "id": "start-welcome",
                 "type": "start_flow",
-                "position": {"x": -160, "y": 200},
+                "position": {"x": -240, "y": 200},
                 "sub_flow_ns": welcome_ns,
             },
             {
                 "id": "start-hours",
                 "type": "start_flow",
-                "position": {"x": 160, "y": 200},
+                "position": {"x": 0, "y": 200},
                 "sub_flow_ns": hours_ns,
+            },
+            {
+                "id": "ask-colour",
+                "type": "user_input",
+                "name": "Favourite colour",
+                "position": {"x": 240, "y": 200},
+                "question": "What is your favourite colour?",
+                "var_ns": colour_ns,
+                "retries": 1,
+                "next": "thanks",
+            },
+            {
+                "id": "thanks",
+                "type": "action",
+                "position": {"x": 240, "y": 360},
+                "actions": [{"type": "add_tag", "tag_ns": lead_ns}],
+                "next": "colour-reply",
+            },
+            {
+                "id": "colour-reply",
+                "type": "send_message",
+                "position": {"x": 240, "y": 520},
+                "messages": [{"type": "text", "text": "{{favourite_colour}} is a fine colour!"}],
             },
         ],
     }
@@ -92,6 +126,25 @@ async def create_demo(session: AsyncSession, *, server_secret: bytes) -> DemoSec
     )
     workspace = await workspaces.create_workspace(session, name="Demo workspace", owner=owner)
     bot = await workspaces.create_bot(session, workspace.id, name="Demo bot", channel="web")
+    tags = {name: await flows.create_tag(session, bot.id, name=name) for name in DEMO_TAGS}
+    user_fields = {
+        name: await flows.create_field(
+            session, bot.id, scope=FieldScope.USER, name=name, var_type=var_type
+        )
+        for name, var_type in (
+            ("Favourite colour", VarType.TEXT),
+            ("Age", VarType.NUMBER),
+            ("Newsletter", VarType.BOOLEAN),
+        )
+    }
+    for name, var_type, value in (
+        ("opening_hours", VarType.TEXT, "Monday to Friday, 9:00 to 17:00"),
+        ("support_phone", VarType.TEXT, "+15550100"),
+        ("discount_percent", VarType.NUMBER, 10),
+    ):
+        await flows.create_field(
+            session, bot.id, scope=FieldScope.BOT, name=name, var_type=var_type, value=value
+        )
     welcome = await flows.create_flow(
         session,
         bot.id,
@@ -102,7 +155,9 @@ async def create_demo(session: AsyncSession, *, server_secret: bytes) -> DemoSec
         session,
         bot.id,
         name="Opening hours",
-        definition=_message_flow("We are open {{bot.opening_hours}}."),
+        definition=_message_flow(
+            "We are open {{bot.opening_hours}}.", keywords=("hours", "opening hours")
+        ),
     )
     await flows.create_flow(
         session,
@@ -112,26 +167,11 @@ async def create_demo(session: AsyncSession, *, server_secret: bytes) -> DemoSec
         definition=_main_flow(
             welcome_ns=format_ns(bot.id, Kind.SUB_FLOW, welcome.number),
             hours_ns=format_ns(bot.id, Kind.SUB_FLOW, hours.number),
+            colour_ns=format_ns(bot.id, Kind.FIELD, user_fields["Favourite colour"].number),
+            lead_ns=format_ns(bot.id, Kind.TAG, tags["Lead"].number),
         ),
     )
-    for tag in ("VIP", "Lead", "Customer"):
-        await flows.create_tag(session, bot.id, name=tag)
-    for name, var_type in (
-        ("Favourite colour", VarType.TEXT),
-        ("Age", VarType.NUMBER),
-        ("Newsletter", VarType.BOOLEAN),
-    ):
-        await flows.create_field(
-            session, bot.id, scope=FieldScope.USER, name=name, var_type=var_type
-        )
-    for name, var_type, value in (
-        ("opening_hours", VarType.TEXT, "Monday to Friday, 9:00 to 17:00"),
-        ("support_phone", VarType.TEXT, "+15550100"),
-        ("discount_percent", VarType.NUMBER, 10),
-    ):
-        await flows.create_field(
-            session, bot.id, scope=FieldScope.BOT, name=name, var_type=var_type, value=value
-        )
+    web = await web_channel(session, bot.id)
     issued = await keys.create_key(
         session,
         workspace.id,
@@ -141,4 +181,10 @@ async def create_demo(session: AsyncSession, *, server_secret: bytes) -> DemoSec
         server_secret=server_secret,
         created_by=owner.id,
     )
-    return DemoSecrets(email=owner.email, password=password, api_key=issued.token, bot_id=bot.id)
+    return DemoSecrets(
+        email=owner.email,
+        password=password,
+        api_key=issued.token,
+        bot_id=bot.id,
+        web_chat_uid=web.uid,
+    )

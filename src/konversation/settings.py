@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Background jobs: in this process by default; set a Redis URL to share them with
     # `konversation worker` processes.
     redis_url: str | None = None
+    # The Redis stream the jobs go through: deployments sharing one Redis need their own.
+    redis_queue: str = "konversation"
 
     def server_secret(self) -> bytes:
         if self.secret_key:

@@ -14,6 +14,7 @@ from konversation.cli.context import database
 from konversation.cli.flows import app as flows_app
 from konversation.cli.keys import app as keys_app
 from konversation.demo import DemoSecrets, create_demo, is_empty
+from konversation.jobs.worker import run_scheduler, run_worker
 from konversation.schema import upgrade
 from konversation.settings import Settings
 
@@ -59,6 +60,33 @@ def serve(
     )
 
 
+@app.command()
+def worker() -> None:
+    """Run background jobs (deliveries, delays, broadcasts) taken from Redis."""
+    settings = _distributed_settings()
+    console.print("Worker started; waiting for jobs.")
+    asyncio.run(run_worker(settings))
+
+
+@app.command()
+def scheduler() -> None:
+    """Look for due work every second and hand it to the workers through Redis."""
+    settings = _distributed_settings()
+    console.print("Scheduler started.")
+    asyncio.run(run_scheduler(settings))
+
+
+def _distributed_settings() -> Settings:
+    settings = Settings()
+    if not settings.redis_url:
+        Console(stderr=True).print(
+            "[red]Set KONVERSATION_REDIS_URL: without Redis, `konversation serve` runs the "
+            "jobs itself.[/red]"
+        )
+        raise typer.Exit(1)
+    return settings
+
+
 async def _prepare(settings: Settings, *, with_demo: bool) -> DemoSecrets | None:
     async with database(settings) as (engine, sessions):
         await upgrade(engine)
@@ -79,6 +107,7 @@ def _announce(created: DemoSecrets, settings: Settings) -> None:
         f"  Dashboard login: {created.email}",
         f"  Password:        {created.password}",
         f"  API key:         {created.api_key}",
+        f"Talk to the demo bot: {settings.base_url}/webchat/{created.web_chat_uid}",
         "First call:",
         f"  curl -H 'Authorization: Bearer {created.api_key}' {settings.base_url}/api/flow/tags",
     ]

@@ -121,8 +121,8 @@ def make_broker(settings: Settings) -> AsyncBroker:
     if settings.redis_url:
         return RedisStreamBroker(
             settings.redis_url,
-            queue_name="konversation",
-            consumer_group_name="konversation",
+            queue_name=settings.redis_queue,
+            consumer_group_name=settings.redis_queue,
             unacknowledged_lock_timeout=REDIS_REDELIVERY_SECONDS,
             idle_timeout=REDIS_REDELIVERY_SECONDS * 1000,
         )
