@@ -28,6 +28,8 @@ from konversation.runtime.engine import Engine
 from konversation.settings import Settings
 
 log = logging.getLogger(__name__)
+# httpx logs every request's URL at INFO, and Telegram's URLs hold the bot token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 PUMP_TASK = "konversation.pump"
 # How often due work (delays, retries, paced broadcasts) is looked for without a wake-up.

@@ -7,6 +7,7 @@ message per subscriber at a time so that each subscriber gets their messages in 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from konversation.channels.base import (
     Cards,
+    Channel,
     DeliveryFailed,
     Media,
     Outbound,
@@ -41,6 +43,7 @@ MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 300
 LEASE = dt.timedelta(seconds=60)
 BATCH = 200
+CONCURRENT_SENDS = 32
 
 # Set on a session that queued messages, so its commit can wake the deliverers at once.
 QUEUED = "konversation.outbox.queued"
@@ -149,11 +152,34 @@ async def deliver_due(
     *,
     limit: int = BATCH,
 ) -> int:
-    """Send the messages due now, each subscriber's oldest first; answers how many were tried."""
+    """Send the messages due now, each subscriber's oldest first; answers how many were tried.
+
+    The claimed messages go to different subscribers, so they are sent side by side.
+    """
     async with session_scope(sessions) as session:
         claimed = await _claim(session, limit)
-    for delivery in claimed:
-        await _deliver(sessions, directory, delivery)
+        channels = {
+            (d.bot_id, d.channel): await directory.channel(session, d.bot_id, str(d.channel))
+            for d in claimed
+        }
+    gate = asyncio.Semaphore(CONCURRENT_SENDS)
+
+    async def attempt(delivery: Delivery) -> dict[str, Any]:
+        async with gate:
+            changes = await _attempt(channels[delivery.bot_id, delivery.channel], delivery)
+        return {
+            "id": delivery.id,
+            "attempts": delivery.attempts + 1,
+            "leased_until": None,
+        } | changes
+
+    outcomes = await asyncio.gather(*(attempt(delivery) for delivery in claimed))
+    if outcomes:
+        async with session_scope(sessions) as session:
+            for outcome in outcomes:
+                await session.execute(
+                    update(Delivery).where(Delivery.id == outcome.pop("id")).values(**outcome)
+                )
     return len(claimed)
 
 
@@ -188,27 +214,18 @@ async def _claim(session: AsyncSession, limit: int) -> list[Delivery]:
     return claimed
 
 
-async def _deliver(
-    sessions: async_sessionmaker[AsyncSession], directory: ChannelDirectory, delivery: Delivery
-) -> None:
-    changes: dict[str, Any]
+async def _attempt(channel: Channel | None, delivery: Delivery) -> dict[str, Any]:
+    """Send one message; answers the changes to its outbox row."""
+    if channel is None:
+        return {"status": DeliveryStatus.UNROUTABLE, "error": "The channel is not set up"}
     try:
-        async with session_scope(sessions) as session:
-            channel = await directory.channel(session, delivery.bot_id, str(delivery.channel))
-        if channel is None:
-            changes = {"status": DeliveryStatus.UNROUTABLE, "error": "The channel is not set up"}
-        else:
-            external_id = await channel.send(
-                str(delivery.recipient), message_from_json(delivery.body)
-            )
-            changes = {"status": DeliveryStatus.SENT, "sent_at": utcnow()}
-            changes["external_id"] = external_id
+        external_id = await channel.send(str(delivery.recipient), message_from_json(delivery.body))
     except DeliveryFailed as failure:
-        changes = _after_failure(delivery, failure)
-    changes["attempts"] = delivery.attempts + 1
-    changes["leased_until"] = None
-    async with session_scope(sessions) as session:
-        await session.execute(update(Delivery).where(Delivery.id == delivery.id).values(**changes))
+        return _after_failure(delivery, failure)
+    except Exception as broken:  # a bug in an adapter must not hold the subscriber's queue
+        log.exception("Delivery %s could not be sent", delivery.id)
+        return {"status": DeliveryStatus.FAILED, "error": f"{type(broken).__name__}: {broken}"}
+    return {"status": DeliveryStatus.SENT, "sent_at": utcnow(), "external_id": external_id}
 
 
 def _after_failure(delivery: Delivery, failure: DeliveryFailed) -> dict[str, Any]:
