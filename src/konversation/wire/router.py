@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from konversation.commerce.catalog_routes import router as catalog
+from konversation.commerce.order_routes import router as orders
 from konversation.conversations.routes import router as conversations
 from konversation.events.routes import router as events
 from konversation.flows.routes import router as flows
@@ -29,6 +31,8 @@ DOMAINS = (
     conversations,
     workspaces,
     sending,
+    catalog,
+    orders,
 )
 
 

@@ -1,0 +1,1 @@
+"""The shop: catalogue, discount codes, carts and orders."""

@@ -1,0 +1,7 @@
+"""Ecommerce routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["Ecommerce"])
