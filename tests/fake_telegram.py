@@ -4,7 +4,8 @@
 JSON or url-encoded form bodies), records every call as a `Call(method, token, params)` and
 answers as Telegram does: `{"ok": true, "result": ...}` with a new message id per message sent,
 or `{"ok": false, "error_code", "description"}` for a missing parameter, a `callback_data` over
-64 bytes, an unknown method, or a failure queued with `fail_next`.
+64 bytes, a webhook URL that is not HTTPS, an unknown method, or a failure queued with
+`fail_next`.
 
 A test module asks for the `fake_telegram` fixture (a fresh record on one server per test
 process; give its `url` to the channel as base URL) after importing both fixtures:
@@ -138,6 +139,10 @@ class FakeTelegram:
             return _error(400, f"Bad Request: {missing[0]} is empty")
         if _has_long_callback_data(call.params.get("reply_markup")):
             return _error(400, "Bad Request: BUTTON_DATA_INVALID")
+        if method == "setWebhook" and not str(call.params["url"]).startswith("https://"):
+            return _error(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
         return JSONResponse({"ok": True, "result": self._result(call)})
 
     def _result(self, call: Call) -> Any:

@@ -10,6 +10,7 @@ import uvicorn
 from rich.console import Console
 
 from konversation.app import create_app
+from konversation.cli.channels import app as channels_app
 from konversation.cli.context import database
 from konversation.cli.flows import app as flows_app
 from konversation.cli.keys import app as keys_app
@@ -21,6 +22,7 @@ from konversation.settings import Settings
 app = typer.Typer(help="Konversation: a self-hosted chatbot platform.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(flows_app, name="flows")
+app.add_typer(channels_app, name="channels")
 console = Console()
 
 
