@@ -50,6 +50,7 @@ EXTENSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/flow/export"): "Manage Flow",  # the bot's flows as one portable document
     ("POST", "/flow/import"): "Manage Flow",  # the reverse of /flow/export
     ("GET", "/flow/schema"): "Manage Flow",  # the JSON Schema of a flow definition
+    ("GET", "/subscriber/broadcast-status"): "Manage Flow",  # a broadcast's progress
 }
 
 # (method, path, field) where our request schema is deliberately more lenient than the reference.

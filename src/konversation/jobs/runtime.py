@@ -25,6 +25,7 @@ from konversation.channels.hub import Hub, LocalHub
 from konversation.db import make_session_factory
 from konversation.runtime import outbox
 from konversation.runtime.engine import Engine
+from konversation.sending.broadcasts import run_due_broadcasts
 from konversation.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Runtime:
         return [
             lambda: outbox.deliver_due(self.sessions, self.directory),
             lambda: self.engine.resume_due(self.sessions),
+            lambda: run_due_broadcasts(self.sessions, self.engine),
         ]
 
     async def pump(self) -> int:

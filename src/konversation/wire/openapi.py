@@ -18,7 +18,11 @@ GROUPS = (
     ("Flow Custom Events", "Events subscribers log, with their values and daily figures."),
     ("Flow Conversation", "Closed conversations and what agents did in them."),
     ("Subscriber", "A bot's subscribers: details, tags, fields, labels, state and messages."),
-    ("Sending", "Messages to a subscriber: email and SMS, delivered directly."),
+    (
+        "Sending",
+        "Messages, flows and nodes to a subscriber, email and SMS, and broadcasts to many.",
+    ),
+    ("Ecommerce", "The shop: catalogue and discount codes (Manage Team), carts and orders."),
     ("Team Label", "Workspace-wide labels for subscribers; the key needs Manage Team."),
     ("Workspace", "Workspace-wide reads; the key needs the Manage Team permission."),
     ("User", "The person behind the key."),
