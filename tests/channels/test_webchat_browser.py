@@ -32,6 +32,8 @@ from test_webchat_api import GREETING, HOURS, make_chat_bot
 
 from builders import Tenant
 from konversation.app import create_app
+from konversation.db import session_scope
+from konversation.demo import create_demo
 from konversation.settings import Settings
 from loopback import serving
 
@@ -279,5 +281,34 @@ async def test_the_widget_opens_the_chat_on_another_site(
     await expect(page.locator('iframe[title="Chat"]')).to_be_hidden()
     await page.get_by_role("button", name="Open chat").click()
     await expect(chat.locator(".kv-messages > li")).to_have_text(["hi", re.compile(GREETING)])
+    assert network.blocked == []
+    assert errors == []
+
+
+@pytest.fixture
+async def demo_uid(sessions: async_sessionmaker[AsyncSession], server_secret: bytes) -> str:
+    """The web chat of the demo bot a first start creates."""
+    async with session_scope(sessions) as session:
+        return (await create_demo(session, server_secret=server_secret)).web_chat_uid
+
+
+async def test_the_demo_bot_greets_asks_and_answers_keywords(
+    browsing: tuple[BrowserContext, Network], chat_server: str, demo_uid: str
+) -> None:
+    context, network = browsing
+    page, errors = await open_chat(context, network, f"{chat_server}/webchat/{demo_uid}")
+    answers = shown(page, "out")
+    quick_replies = page.get_by_role("group", name="Quick replies").get_by_role("button")
+
+    await type_message(page, "hi")
+    await expect(answers).to_have_text(["Hi there! Welcome to the demo bot."])
+    await expect(quick_replies).to_have_text(["Get started", "Opening hours", "Ask me something"])
+    await quick_replies.filter(has_text="Ask me something").click()
+    await expect(answers.last).to_have_text("What is your favourite colour?")
+    await type_message(page, "Teal")
+    await expect(answers.last).to_have_text("Teal is a fine colour!")
+    await type_message(page, "hours")
+    await expect(answers.last).to_have_text("We are open Monday to Friday, 9:00 to 17:00.")
+
     assert network.blocked == []
     assert errors == []
