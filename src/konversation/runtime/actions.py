@@ -79,7 +79,7 @@ async def _run(action: Any, ctx: ActionContext) -> Done:
                 bot_id,
                 user_ns=user_ns,
                 fields=Pick.one("var_ns", action.var_ns),
-                values=[_rendered(action.value, ctx.variables)],
+                values=[render_value(action.value, ctx.variables)],
             )
             return Done(changed=True)
         case fmt.ClearFieldAction():
@@ -88,7 +88,7 @@ async def _run(action: Any, ctx: ActionContext) -> Done:
             )
             return Done(changed=True)
         case fmt.SetBotFieldAction():
-            value = _rendered(action.value, ctx.variables)
+            value = render_value(action.value, ctx.variables)
             await flows.set_bot_field(session, bot_id, var_ns=action.var_ns, value=value)
             return Done(changed=True)
         case fmt.SubscribeAction() | fmt.UnsubscribeAction():
@@ -103,8 +103,8 @@ async def _run(action: Any, ctx: ActionContext) -> Done:
                 user_ns=user_ns,
                 event_name=render(action.event_name, ctx.variables),
                 text_value=render(action.text_value, ctx.variables) if action.text_value else None,
-                number_value=_rendered(action.number_value, ctx.variables),
-                price_value=_rendered(action.price_value, ctx.variables),
+                number_value=render_value(action.number_value, ctx.variables),
+                price_value=render_value(action.price_value, ctx.variables),
             )
         case fmt.HttpRequestAction():
             return await _http_request(action, ctx)
@@ -113,20 +113,21 @@ async def _run(action: Any, ctx: ActionContext) -> Done:
     return Done()
 
 
-def _rendered(value: Any, variables: Mapping[str, Any]) -> Any:
+def render_value(value: Any, variables: Mapping[str, Any]) -> Any:
+    """`value` with the templates in its texts filled in, also inside lists and objects."""
     if isinstance(value, str):
         return render(value, variables)
     if isinstance(value, list):
-        return [_rendered(item, variables) for item in value]
+        return [render_value(item, variables) for item in value]
     if isinstance(value, dict):
-        return {key: _rendered(item, variables) for key, item in value.items()}
+        return {key: render_value(item, variables) for key, item in value.items()}
     return value
 
 
 async def _http_request(action: fmt.HttpRequestAction, ctx: ActionContext) -> Done:
     url = render(action.url, ctx.variables)
     headers = {name: render(value, ctx.variables) for name, value in action.headers.items()}
-    body = _rendered(action.body, ctx.variables)
+    body = render_value(action.body, ctx.variables)
     content = body if isinstance(body, str) else None
     try:
         response = await ctx.http.request(
@@ -188,7 +189,7 @@ async def _notify(action: fmt.NotifyWebhookAction, ctx: ActionContext) -> None:
         "last_name": subscriber.last_name,
         "email": subscriber.email,
         "phone": subscriber.phone,
-        "payload": _rendered(action.payload, ctx.variables),
+        "payload": render_value(action.payload, ctx.variables),
     }
     try:
         response = await ctx.http.post(render(action.url, ctx.variables), json=body)

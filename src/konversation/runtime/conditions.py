@@ -129,8 +129,7 @@ def _comparable(value: Any) -> Any:
 
 
 def _time_holds(condition: fmt.TimeCondition, facts: Facts) -> bool:
-    zone = zoneinfo.ZoneInfo(condition.subject.timezone or facts.timezone)
-    local = facts.now.astimezone(zone)
+    local = facts.now.astimezone(_zone(condition.subject.timezone or facts.timezone))
     if condition.operator == "weekday_in":
         assert isinstance(condition.value, list)
         return WEEKDAYS[local.weekday()] in condition.value
@@ -140,3 +139,12 @@ def _time_holds(condition: fmt.TimeCondition, facts: Facts) -> bool:
     if start < end:
         return start <= current < end
     return current >= start or current < end
+
+
+def _zone(name: str) -> dt.tzinfo:
+    """The time zone `name`; UTC when it names none (a workspace's zone is not checked), so
+    that a condition decides rather than failing the subscriber's whole turn."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC

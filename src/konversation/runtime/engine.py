@@ -39,7 +39,7 @@ from konversation.flows.models import MAIN_FLOW_NUMBER, Flow, NodeRef
 from konversation.flows.service import SUB_FLOWS
 from konversation.ids import Kind, format_ns
 from konversation.runtime import outbox
-from konversation.runtime.actions import ActionContext, run_action
+from konversation.runtime.actions import ActionContext, render_value, run_action
 from konversation.runtime.conditions import Facts, branch_taken
 from konversation.runtime.messages import (
     Press,
@@ -247,8 +247,18 @@ class Engine:
             ).all()
         resumed = 0
         for run_id in due:
-            async with session_scope(sessions) as session:
-                resumed += await self._resume(session, run_id, now)
+            try:
+                async with session_scope(sessions) as session:
+                    resumed += await self._resume(session, run_id, now)
+            except Exception as broken:
+                # One broken run must not hold up every run due after it, round after round.
+                log.exception("Run %s could not go on", run_id)
+                async with session_scope(sessions) as session:
+                    await session.execute(
+                        update(Run)
+                        .where(Run.id == run_id)
+                        .values(status=RunStatus.FAILED, error=f"{type(broken).__name__}: {broken}")
+                    )
         return resumed
 
     async def _resume(self, session: AsyncSession, run_id: int, now: dt.datetime) -> int:
@@ -260,6 +270,11 @@ class Engine:
         if run is None:  # another worker took it, or it was answered meanwhile
             return 0
         subscriber = await session.get_one(Subscriber, run.subscriber_id)
+        if not subscriber.is_subscribed:
+            # Whoever unsubscribed while a drip waited gets none of the rest of it.
+            run.status = RunStatus.FAILED
+            run.error = refusal(subscriber, now=now)
+            return 0
         if subscriber.paused_until is not None and subscriber.paused_until > now:
             run.due_at = subscriber.paused_until
             return 0
@@ -365,7 +380,8 @@ class _Turn:
             case fmt.StartFlowNode():
                 await self._start_flow(flow, node)
             case fmt.ReturnNode():
-                await self._end_flow(node.output, node.value)
+                value = render_value(node.value, await self._vars())
+                await self._end_flow(node.output, value)
 
     async def _send_message(self, flow: Flow, node: fmt.SendMessageNode) -> None:
         number = await self._node_number(flow, node.id)
@@ -468,13 +484,19 @@ class _Turn:
         run = self.run
         if value is not None:
             run.variables = {**run.variables, "output": value}
+            self._variables = None  # the caller's templates see the new {{output}}
         if not run.stack:
             run.status = RunStatus.DONE
             run.node_id = None
             return
         *rest, frame = run.stack
         run.stack = rest
-        caller = await self._flow(frame["flow_id"])
+        caller = self._flows.get(frame["flow_id"]) or await self.session.get(Flow, frame["flow_id"])
+        if caller is None:
+            # The flow that started this one was deleted while the run waited: it ends here.
+            log.warning("Run %s ends: the flow that started its sub flow is gone", run.id)
+            run.stack, run.status, run.node_id = [], RunStatus.DONE, None
+            return
         node = _parsed_node(caller, frame["node_id"])
         run.flow_id = caller.id
         if not isinstance(node, fmt.StartFlowNode):
@@ -566,6 +588,10 @@ class _Turn:
                 fields=Pick.one("var_ns", node.var_ns),
                 values=[value],
             )
+        except NotFound:
+            # A field deleted since the flow was saved is skipped, as actions skip it.
+            log.warning("The answer of %s is not kept: %s is gone", user_ns, node.var_ns)
+            return True
         except KonversationError as refused:
             log.info("The answer of %s does not fit %s: %s", user_ns, node.var_ns, refused)
             return False

@@ -56,7 +56,10 @@ async def variables_for(
             )
         ).all()
     )
-    fields = await session.scalars(select(Field).where(Field.bot_id == subscriber.bot_id))
+    # By number, so that of two fields whose names read alike the older one always wins.
+    fields = await session.scalars(
+        select(Field).where(Field.bot_id == subscriber.bot_id).order_by(Field.number)
+    )
     for field in fields:
         ns = format_ns(subscriber.bot_id, Kind.FIELD, field.number)
         value = field.value if field.scope == FieldScope.BOT else values.get(field.id)
