@@ -80,11 +80,18 @@ async def _empty_tables(engine: AsyncEngine) -> AsyncIterator[None]:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{t}"' for t in tables)
-            await connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await connection.execute(text(f'DELETE FROM "{table}"'))
+            # Emptying only the tables a test wrote to, and restarting every id sequence, is
+            # many times faster than truncating all tables after every test.
+            used = " UNION ALL ".join(
+                f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables
+            )
+            written = set((await connection.execute(text(used))).scalars())
+            tables = [t for t in tables if t in written]
+            await connection.execute(
+                text("SELECT setval(oid::regclass, 1, false) FROM pg_class WHERE relkind = 'S'")
+            )
+        for table in tables:
+            await connection.execute(text(f'DELETE FROM "{table}"'))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from konversation import __version__
 from konversation.channels.webchat_routes import router as webchat_router
 from konversation.channels.webhook_routes import router as webhook_router
-from konversation.db import make_engine, make_session_factory
+from konversation.db import make_engine
 from konversation.jobs.runtime import Runtime
 from konversation.settings import Settings
 from konversation.wire import errors
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.runtime = runtime
     app.state.sessions = runtime.sessions
-    app.state.read_sessions = make_session_factory(engine, read_only=True)
+    app.state.read_sessions = runtime.read_sessions
     app.include_router(api_router())
     app.include_router(webchat_router)
     app.include_router(webhook_router)

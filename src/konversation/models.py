@@ -1,6 +1,21 @@
 """Every table, imported in one place so that Alembic and the tests see the whole schema."""
 
 from konversation.channels.models import BotChannel
+from konversation.commerce.models import (
+    BusinessHours,
+    Cart,
+    CartItem,
+    DiscountCode,
+    Order,
+    OrderItem,
+    Product,
+    ProductTag,
+    ProductTagLink,
+    ProductType,
+    ProductVariant,
+    ProductVendor,
+    ShopLocation,
+)
 from konversation.conversations.models import AgentActivity, Conversation, Message
 from konversation.db import Base
 from konversation.events.models import CustomEvent, CustomEventLog
@@ -45,10 +60,14 @@ __all__ = [
     "BotCounter",
     "Broadcast",
     "BroadcastRecipient",
+    "BusinessHours",
+    "Cart",
+    "CartItem",
     "Conversation",
     "CustomEvent",
     "CustomEventLog",
     "Delivery",
+    "DiscountCode",
     "Field",
     "Flow",
     "InboundWebhook",
@@ -57,8 +76,17 @@ __all__ = [
     "Membership",
     "Message",
     "NodeRef",
+    "Order",
+    "OrderItem",
+    "Product",
+    "ProductTag",
+    "ProductTagLink",
+    "ProductType",
+    "ProductVariant",
+    "ProductVendor",
     "Run",
     "Segment",
+    "ShopLocation",
     "StatusCount",
     "Subscriber",
     "SubscriberChannel",

@@ -74,8 +74,9 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chat_server(settings: Settings, engine: object) -> Iterator[str]:
+    """Per test: a live server runs background jobs, which must not outlive the test's data."""
     with serving(create_app(settings)) as url:
         yield url
 

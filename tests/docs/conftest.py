@@ -14,8 +14,9 @@ from konversation.settings import Settings
 from loopback import serving
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def live_server(settings: Settings, engine: object) -> Iterator[str]:
+    """Per test: a live server runs background jobs, which must not outlive the test's data."""
     with serving(create_app(settings)) as url:
         yield url
 

@@ -16,16 +16,19 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 import httpx
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from taskiq import AsyncBroker, InMemoryBroker
 from taskiq_redis import RedisStreamBroker
 
 from konversation.channels.directory import ChannelDirectory
 from konversation.channels.hub import Hub, LocalHub
-from konversation.db import make_session_factory
+from konversation.db import make_session_factory, utcnow
 from konversation.runtime import outbox
 from konversation.runtime.engine import Engine
-from konversation.sending.broadcasts import run_due_broadcasts
+from konversation.runtime.models import Delivery, DeliveryStatus, Run, RunStatus
+from konversation.sending.broadcasts import LIVE, run_due_broadcasts
+from konversation.sending.models import Broadcast
 from konversation.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,7 @@ class Runtime:
         self.sessions: async_sessionmaker[AsyncSession] = make_session_factory(
             engine, sync_session_class=outbox.waking_session_class(self.wake)
         )
+        self.read_sessions = make_session_factory(engine, read_only=True)
         self.broker = make_broker(settings)
 
         async def pump() -> int:
@@ -77,13 +81,28 @@ class Runtime:
     async def pump(self) -> int:
         """Do what is due until nothing is; answers how many pieces of work were done."""
         done = 0
-        while True:
+        while await self._anything_due():
             round_ = 0
             for chore in self.chores():
                 round_ += await chore()
             if round_ == 0:
-                return done
+                break
             done += round_
+        return done
+
+    async def _anything_due(self) -> bool:
+        """Whether any work is due, asked without taking SQLite's write lock: an idle pump,
+        which runs every tick, then never holds up the writers."""
+        now = utcnow()
+        due = select(
+            or_(
+                exists().where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now),
+                exists().where(Run.status == RunStatus.WAITING, Run.due_at <= now),
+                exists().where(Broadcast.status.in_(LIVE), Broadcast.next_run_at <= now),
+            )
+        )
+        async with self.read_sessions() as session:
+            return bool(await session.scalar(due))
 
     async def settle(self) -> None:
         """Do everything due now, here: what tests wait on instead of sleeping."""
