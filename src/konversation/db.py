@@ -119,15 +119,24 @@ BEGIN_OPTION = "sqlite_begin"
 
 
 def make_session_factory(
-    engine: AsyncEngine, *, read_only: bool = False, sync_session_class: type[Session] = Session
+    engine: AsyncEngine,
+    *,
+    read_only: bool = False,
+    sync_session_class: type[Session] = Session,
+    info: dict[str, Any] | None = None,
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions for units of work; read-only ones let SQLite readers run side by side.
 
-    `sync_session_class` is a Session subclass carrying event hooks for these sessions only.
+    `sync_session_class` is a Session subclass carrying event hooks for these sessions only;
+    `info` starts every session's `info`, to hand services what they need from outside.
     """
     bind = engine.execution_options(**{BEGIN_OPTION: "DEFERRED"}) if read_only else engine
     return async_sessionmaker(
-        bind, expire_on_commit=False, autoflush=True, sync_session_class=sync_session_class
+        bind,
+        expire_on_commit=False,
+        autoflush=True,
+        sync_session_class=sync_session_class,
+        info=info,
     )
 
 

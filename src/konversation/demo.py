@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.channels.service import web_channel
+from konversation.commerce.catalog import NewProduct, VariantFields, create_product, load_shop
 from konversation.flows import service as flows
 from konversation.flows.document import FORMAT_VERSION
 from konversation.flows.models import FieldScope, FlowKind, VarType
@@ -56,7 +58,9 @@ def _message_flow(*texts: str, keywords: tuple[str, ...] = ()) -> dict[str, Any]
     return document
 
 
-def _main_flow(*, welcome_ns: str, hours_ns: str, colour_ns: str, lead_ns: str) -> dict[str, Any]:
+def _main_flow(
+    *, welcome_ns: str, hours_ns: str, shop_ns: str, colour_ns: str, lead_ns: str
+) -> dict[str, Any]:
     """Greets, and offers a quick reply for each sub flow and a question."""
     return {
         "version": FORMAT_VERSION,
@@ -74,7 +78,14 @@ def _main_flow(*, welcome_ns: str, hours_ns: str, colour_ns: str, lead_ns: str) 
                     {"id": "welcome", "title": "Get started", "next": "start-welcome"},
                     {"id": "hours", "title": "Opening hours", "next": "start-hours"},
                     {"id": "colour", "title": "Ask me something", "next": "ask-colour"},
+                    {"id": "shop", "title": "Shop", "next": "start-shop"},
                 ],
+            },
+            {
+                "id": "start-shop",
+                "type": "start_flow",
+                "position": {"x": 480, "y": 200},
+                "sub_flow_ns": shop_ns,
             },
             {
                 "id": "start-welcome",
@@ -115,6 +126,114 @@ def _main_flow(*, welcome_ns: str, hours_ns: str, colour_ns: str, lead_ns: str) 
     }
 
 
+def _shop_flow(*, customer_ns: str) -> dict[str, Any]:
+    """From a gallery to a placed order: pick, see the cart, check out, pay on collection."""
+    return {
+        "version": FORMAT_VERSION,
+        "start": "intro",
+        "triggers": [{"keywords": ["shop", "buy"], "match": "exact"}],
+        "nodes": [
+            {
+                "id": "intro",
+                "type": "send_message",
+                "position": {"x": 0, "y": 0},
+                "messages": [{"type": "text", "text": "Here is what we sell:"}],
+                "next": "gallery",
+            },
+            {
+                "id": "gallery",
+                "type": "products",
+                "position": {"x": 0, "y": 160},
+                "added": "cart",
+                "empty": "sold-out",
+            },
+            {
+                "id": "sold-out",
+                "type": "send_message",
+                "position": {"x": 240, "y": 320},
+                "messages": [{"type": "text", "text": "Nothing for sale today, sorry."}],
+            },
+            {
+                "id": "cart",
+                "type": "cart",
+                "position": {"x": 0, "y": 320},
+                "checkout": "checkout",
+                "more": "gallery",
+            },
+            {
+                "id": "checkout",
+                "type": "checkout",
+                "position": {"x": 0, "y": 480},
+                "payment_method": "cash",
+                "shipping_method": "pickup",
+                "next": "placed",
+                "failed": "not-placed",
+            },
+            {
+                "id": "placed",
+                "type": "action",
+                "position": {"x": 0, "y": 640},
+                "actions": [{"type": "add_tag", "tag_ns": customer_ns}],
+                "next": "thanks",
+            },
+            {
+                "id": "thanks",
+                "type": "send_message",
+                "position": {"x": 0, "y": 800},
+                "messages": [
+                    {
+                        "type": "text",
+                        "text": "Thank you! Order #{{order_id}} ({{order_total}}) is placed: "
+                        "pay when you collect it.",
+                    }
+                ],
+            },
+            {
+                "id": "not-placed",
+                "type": "send_message",
+                "position": {"x": 240, "y": 640},
+                "messages": [{"type": "text", "text": "That did not work: {{checkout_error}}"}],
+            },
+        ],
+    }
+
+
+def _shipped_flow() -> dict[str, Any]:
+    """Tells the subscriber when their order ships."""
+    document = _message_flow("Good news: order #{{order_id}} is on its way!")
+    document["triggers"] = [{"order_status": ["shipped"]}]
+    return document
+
+
+DEMO_PRODUCTS = (
+    NewProduct(
+        name="Coffee mug",
+        description="A sturdy mug for the morning.",
+        image="https://example.com/mug.png",
+        use_variant=True,
+        variant_1_name="Colour",
+        variants=[
+            VariantFields(variant_1_value="Blue", price=Decimal("12.00"), qty=20, track_stock=True),
+            VariantFields(
+                variant_1_value="White", price=Decimal("12.00"), qty=20, track_stock=True
+            ),
+        ],
+    ),
+    NewProduct(
+        name="Sticker pack",
+        description="Ten stickers of the demo bot.",
+        image="https://example.com/stickers.png",
+        default=VariantFields(price=Decimal("3.50"), qty=100, track_stock=True),
+    ),
+)
+
+
+async def _open_shop(session: AsyncSession, workspace_id: int) -> None:
+    shop = await load_shop(session, workspace_id)
+    for product in DEMO_PRODUCTS:
+        await create_product(session, shop, product)
+
+
 async def is_empty(session: AsyncSession) -> bool:
     return await session.scalar(select(User.id).limit(1)) is None
 
@@ -151,6 +270,14 @@ async def create_demo(session: AsyncSession, *, server_secret: bytes) -> DemoSec
         name="Welcome",
         definition=_message_flow("Glad to have you here.", "Ask me anything, any time."),
     )
+    await _open_shop(session, workspace.id)
+    shop = await flows.create_flow(
+        session,
+        bot.id,
+        name="Shop",
+        definition=_shop_flow(customer_ns=format_ns(bot.id, Kind.TAG, tags["Customer"].number)),
+    )
+    await flows.create_flow(session, bot.id, name="Order shipped", definition=_shipped_flow())
     hours = await flows.create_flow(
         session,
         bot.id,
@@ -167,6 +294,7 @@ async def create_demo(session: AsyncSession, *, server_secret: bytes) -> DemoSec
         definition=_main_flow(
             welcome_ns=format_ns(bot.id, Kind.SUB_FLOW, welcome.number),
             hours_ns=format_ns(bot.id, Kind.SUB_FLOW, hours.number),
+            shop_ns=format_ns(bot.id, Kind.SUB_FLOW, shop.number),
             colour_ns=format_ns(bot.id, Kind.FIELD, user_fields["Favourite colour"].number),
             lead_ns=format_ns(bot.id, Kind.TAG, tags["Lead"].number),
         ),

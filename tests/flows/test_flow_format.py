@@ -202,6 +202,39 @@ def _every_node_type() -> Json:
             },
             {"id": "done", "type": "return", "output": "ok", "value": {"score": 3}},
             {"id": "draft", "type": "return", "name": "Not connected yet"},
+            {
+                "id": "shop",
+                "type": "products",
+                "product_type": "Mugs",
+                "tag": "New",
+                "limit": 5,
+                "button_title": "Buy",
+                "added": "cart",
+                "empty": "done",
+            },
+            {
+                "id": "cart",
+                "type": "cart",
+                "checkout_title": "Pay",
+                "more_title": "More",
+                "checkout": "checkout",
+                "more": "shop",
+                "empty": "shop",
+            },
+            {
+                "id": "checkout",
+                "type": "checkout",
+                "payment_method": "card",
+                "shipping_method": "delivery",
+                "status": "paid",
+                "next": "done",
+                "failed": "cart",
+            },
+        ],
+        "triggers": [
+            {"keywords": ["hello", "hi there"], "match": "exact"},
+            {"keywords": ["price"], "match": "contains"},
+            {"order_status": ["shipped", "completed"]},
         ],
     }
 
@@ -891,7 +924,8 @@ MISTAKES: list[tuple[str, Mutation, dict[str, list[str]]]] = [
         {
             "nodes.6.type": [
                 'Node "wait": the type "wait" is unknown: use send_message, action, condition, '
-                "user_input, randomizer, delay, go_to, start_flow or return."
+                "user_input, randomizer, delay, go_to, start_flow, return, products, cart or "
+                "checkout."
             ]
         },
     ),
@@ -901,7 +935,8 @@ MISTAKES: list[tuple[str, Mutation, dict[str, list[str]]]] = [
         {
             "nodes.6.type": [
                 'Node "wait": the type is required: use send_message, action, condition, '
-                "user_input, randomizer, delay, go_to, start_flow or return."
+                "user_input, randomizer, delay, go_to, start_flow, return, products, cart or "
+                "checkout."
             ]
         },
     ),

@@ -20,7 +20,7 @@ cancelled or refunded. A variant that may be sold without stock goes below zero 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -239,6 +239,11 @@ class _Mirror:
                 set_committed_value(loaded, attribute, value)
 
 
+# Who hears of status changes: set on a session's `info` by whoever runs flows.
+STATUS_LISTENER = "konversation.commerce.status_listener"
+StatusListener = Callable[[AsyncSession, Subscriber, Order, OrderStatus], Awaitable[None]]
+
+
 # The cart
 
 
@@ -353,8 +358,10 @@ async def checkout(
     details: Details,
     discount_code: str | None = None,
     now: dt.datetime | None = None,
+    status: OrderStatus = OrderStatus.PAID,
 ) -> Order:
-    """Turn the subscriber's cart into a paid order and empty the cart, all or nothing.
+    """Turn the subscriber's cart into an order (paid, unless `status` says it is to be paid
+    later) and empty the cart, all or nothing.
 
     Contact details left out are taken from the subscriber. 422 for an empty cart, a product
     no longer for sale, too little stock (named `items.<index>.qty`, in cart order) or a
@@ -375,7 +382,7 @@ async def checkout(
             shop,
             subscriber,
             lines,
-            status=S.PAID,
+            status=status,
             details=details.with_contact_of(subscriber),
             code=discount_code,
             now=now,
@@ -383,7 +390,7 @@ async def checkout(
         )
         await session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
         cart.updated_at = now
-        await on_status_change(session, order, None, S.PAID)
+        await on_status_change(session, order, None, status)
     mirror.apply(session)
     return order
 
@@ -813,7 +820,8 @@ async def on_status_change(
     """Called on every change of an order's status; `old` is None when the order is placed.
 
     The change is written to the subscriber's conversation log as a system line (msg_type
-    `order_status`), so the chat history shows it; flows that react to it hook in here.
+    `order_status`), so the chat history shows it, then handed to the listener the session
+    carries under `STATUS_LISTENER` (the flow runtime's, which starts the flows it triggers).
     """
     if order.subscriber_id is None:
         return
@@ -836,6 +844,9 @@ async def on_status_change(
             "currency": order.currency,
         },
     )
+    listener: StatusListener | None = session.info.get(STATUS_LISTENER)
+    if listener is not None:
+        await listener(session, subscriber, order, new)
 
 
 def _status_text(order: Order, old: OrderStatus | None, new: OrderStatus) -> str:

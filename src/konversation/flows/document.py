@@ -19,9 +19,9 @@ from konversation.flows.format import (
     NODE_TYPES,
     PATTERN_WORDS,
     FlowDefinition,
-    KeywordTrigger,
     NodeBase,
     Path,
+    Trigger,
 )
 from konversation.flows.models import FlowKind
 
@@ -31,6 +31,8 @@ __all__ = ["FORMAT_VERSION", "empty_definition", "validate_definition"]
 _NOT_IN_WORKFLOWS = {
     "send_message": "a workflow runs in the background, so it cannot send messages",
     "user_input": "a workflow runs in the background, so it cannot wait for an answer",
+    "products": "a workflow runs in the background, so it cannot show products",
+    "cart": "a workflow runs in the background, so it cannot show the cart",
 }
 _RESULT_KEYS = ("output", "value")
 _KIND_WORDS = {
@@ -68,7 +70,7 @@ def validate_definition(
     return document
 
 
-_TRIGGERS = TypeAdapter(list[KeywordTrigger])
+_TRIGGERS = TypeAdapter(list[Trigger])
 
 
 class _Check:

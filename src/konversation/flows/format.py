@@ -817,6 +817,61 @@ class ReturnNode(NodeBase):
     value: JsonValue = None
 
 
+# The shop
+
+
+class ProductsNode(NodeBase):
+    """Shows the shop's active products as a gallery, a card for each variant with a button
+    that puts it in the cart; a press goes on at `added`. Without any product to show, goes on
+    at `empty`. `product_type` and `tag` (names) narrow the products shown."""
+
+    type: Literal["products"]
+    product_type: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    tag: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    limit: int = Field(default=MAX_CARDS, ge=1, le=MAX_CARDS)
+    button_title: Title = "Add to cart"
+    added: Next = None
+    empty: Next = None
+
+    def ports(self) -> Iterator[Port]:
+        yield Port(("added",), self.added)
+        yield Port(("empty",), self.empty)
+
+
+class CartNode(NodeBase):
+    """Shows the subscriber's cart and its total, offering to check out (`checkout`) or to go on
+    shopping (`more`); an empty cart goes on at `empty`."""
+
+    type: Literal["cart"]
+    checkout_title: Title = "Check out"
+    more_title: Title = "Keep shopping"
+    checkout: Next = None
+    more: Next = None
+    empty: Next = None
+
+    def ports(self) -> Iterator[Port]:
+        yield Port(("checkout",), self.checkout)
+        yield Port(("more",), self.more)
+        yield Port(("empty",), self.empty)
+
+
+class CheckoutNode(NodeBase):
+    """Turns the cart into an order, with `{{order_id}}` and `{{order_total}}` set for what
+    follows; goes on at `failed`, with `{{checkout_error}}`, when the cart is empty or stock ran
+    out. The order is `ordered` (paid on collection or delivery) unless `status` says `paid`."""
+
+    type: Literal["checkout"]
+    payment_method: Annotated[str, Field(min_length=1, max_length=64)] = "cash"
+    shipping_method: Literal["pickup", "delivery"] = "pickup"
+    status: Literal["ordered", "paid"] = "ordered"
+    next: Next = None
+    failed: Next = None
+
+    def ports(self) -> Iterator[Port]:
+        yield Port(("next",), self.next)
+        yield Port(("failed",), self.failed)
+
+
 Node = Annotated[
     SendMessageNode
     | ActionNode
@@ -826,7 +881,10 @@ Node = Annotated[
     | DelayNode
     | GoToNode
     | StartFlowNode
-    | ReturnNode,
+    | ReturnNode
+    | ProductsNode
+    | CartNode
+    | CheckoutNode,
     Field(discriminator="type"),
 ]
 NODE_TYPES: dict[str, type[NodeBase]] = {
@@ -850,6 +908,22 @@ class KeywordTrigger(_Part):
     match: KeywordMatch = "exact"
 
 
+OrderStatus = Literal[
+    "paid", "ordered", "processing", "shipped", "completed", "cancelled", "refunded"
+]
+
+
+class OrderStatusTrigger(_Part):
+    """Starts the flow for a subscriber whose order moves to one of `order_status` (placing an
+    order moves it to `ordered` or `paid`), with `{{order_id}}`, `{{order_status}}` and
+    `{{order_total}}` set."""
+
+    order_status: list[OrderStatus] = Field(min_length=1, max_length=7)
+
+
+Trigger = KeywordTrigger | OrderStatusTrigger
+
+
 class FlowDefinition(_Part):
     """A flow document, version 1.
 
@@ -864,7 +938,7 @@ class FlowDefinition(_Part):
     version: Literal[1]
     start: NodeId | None = None
     nodes: list[Node] = Field(max_length=MAX_NODES)
-    triggers: list[KeywordTrigger] = Field(default=[], max_length=MAX_TRIGGERS)
+    triggers: list[Trigger] = Field(default=[], max_length=MAX_TRIGGERS)
 
 
 def flow_schema() -> dict[str, Any]:

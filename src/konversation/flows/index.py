@@ -17,6 +17,7 @@ from konversation.ids import Kind, format_ns, number_in_bot
 from konversation.workspaces.service import next_number
 
 NODE_NOT_FOUND = "Node not found"
+ORDER_STATUS = "order_status"
 _SPACES = re.compile(r"\s+")
 
 
@@ -29,14 +30,15 @@ async def index_flow(session: AsyncSession, flow: Flow) -> None:
     """Bring the flow's keyword triggers and node numbers in line with its document."""
     await session.execute(delete(KeywordTrigger).where(KeywordTrigger.flow_id == flow.id))
     for trigger in flow.definition.get("triggers", []):
-        for keyword in {normalized(k) for k in trigger["keywords"]} - {""}:
+        if "order_status" in trigger:
+            # Kept alongside the keywords: the status is the "keyword", matched exactly.
+            words, match = set(trigger["order_status"]), ORDER_STATUS
+        else:
+            words = {normalized(k) for k in trigger["keywords"]} - {""}
+            match = trigger.get("match", "exact")
+        for word in words:
             session.add(
-                KeywordTrigger(
-                    bot_id=flow.bot_id,
-                    flow_id=flow.id,
-                    keyword=keyword,
-                    match=trigger.get("match", "exact"),
-                )
+                KeywordTrigger(bot_id=flow.bot_id, flow_id=flow.id, keyword=word, match=match)
             )
     await _number_nodes(session, flow)
 
@@ -78,7 +80,10 @@ async def keyword_flow(session: AsyncSession, bot_id: int, text: str) -> int | N
     loose = (
         await session.execute(
             select(KeywordTrigger.flow_id, KeywordTrigger.keyword, KeywordTrigger.match)
-            .where(KeywordTrigger.bot_id == bot_id, KeywordTrigger.match != "exact")
+            .where(
+                KeywordTrigger.bot_id == bot_id,
+                KeywordTrigger.match.in_(["contains", "starts_with"]),
+            )
             .order_by(KeywordTrigger.id)
         )
     ).all()
@@ -88,6 +93,21 @@ async def keyword_flow(session: AsyncSession, bot_id: int, text: str) -> int | N
         if (said.startswith(keyword) if match == "starts_with" else keyword in said)
     ]
     return max(matches)[2] if matches else None
+
+
+async def order_status_flows(session: AsyncSession, bot_id: int, status: str) -> list[Flow]:
+    """The flows that start when an order of the bot moves to `status`."""
+    found = await session.scalars(
+        select(Flow)
+        .join(KeywordTrigger, KeywordTrigger.flow_id == Flow.id)
+        .where(
+            KeywordTrigger.bot_id == bot_id,
+            KeywordTrigger.match == ORDER_STATUS,
+            KeywordTrigger.keyword == status,
+        )
+        .order_by(Flow.number)
+    )
+    return list(found.unique())
 
 
 async def node_by_ns(session: AsyncSession, bot_id: int, node_ns: str) -> tuple[Flow, str]:

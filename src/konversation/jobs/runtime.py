@@ -23,6 +23,7 @@ from taskiq_redis import RedisStreamBroker
 
 from konversation.channels.directory import ChannelDirectory
 from konversation.channels.hub import Hub, LocalHub
+from konversation.commerce.orders import STATUS_LISTENER
 from konversation.db import make_session_factory, utcnow
 from konversation.runtime import outbox
 from konversation.runtime.engine import Engine
@@ -57,7 +58,10 @@ class Runtime:
         )
         self.engine = Engine(self.http)
         self.sessions: async_sessionmaker[AsyncSession] = make_session_factory(
-            engine, sync_session_class=outbox.waking_session_class(self.wake)
+            engine,
+            sync_session_class=outbox.waking_session_class(self.wake),
+            # Order status changes start the flows they trigger (see commerce.orders).
+            info={STATUS_LISTENER: self.engine.order_status_changed},
         )
         self.read_sessions = make_session_factory(engine, read_only=True)
         self.broker = make_broker(settings)

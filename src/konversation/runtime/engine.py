@@ -38,7 +38,7 @@ from konversation.flows import index
 from konversation.flows.models import MAIN_FLOW_NUMBER, Flow, NodeRef
 from konversation.flows.service import SUB_FLOWS
 from konversation.ids import Kind, format_ns
-from konversation.runtime import outbox
+from konversation.runtime import outbox, shop
 from konversation.runtime.actions import ActionContext, render_value, run_action
 from konversation.runtime.conditions import Facts, branch_taken
 from konversation.runtime.messages import (
@@ -202,23 +202,58 @@ class Engine:
         if press.item is None and press.digest is None:
             await self.start(session, subscriber, flow, node_id=node.id, channel=channel)
             return
-        reply = find_quick_reply(node, press)
-        button = find_button(node, press) if reply is None else None
-        if button is not None and isinstance(button.action, fmt.SubFlowButtonAction):
-            await self._start_sub_flow(session, subscriber, button.action.sub_flow_ns, channel)
-            return
-        if reply is not None:
-            target = reply.next
-        elif button is not None and isinstance(button.action, fmt.GoToButtonAction):
-            target = button.action.node
+        if isinstance(node, fmt.ProductsNode):
+            target = await self._add_to_cart(session, subscriber, node, press, channel)
+        elif isinstance(node, fmt.CartNode):
+            target = {"checkout": node.checkout, "more": node.more}.get(press.item or "")
         else:
-            return
+            reply = find_quick_reply(node, press)
+            button = find_button(node, press) if reply is None else None
+            if button is not None and isinstance(button.action, fmt.SubFlowButtonAction):
+                await self._start_sub_flow(session, subscriber, button.action.sub_flow_ns, channel)
+                return
+            if reply is not None:
+                target = reply.next
+            elif button is not None and isinstance(button.action, fmt.GoToButtonAction):
+                target = button.action.node
+            else:
+                return
         waiting = await _waiting_for_answer(session, subscriber)
         if waiting is not None and waiting.flow_id == flow.id and waiting.node_id == node.id:
             # The run that offered the choice goes on, keeping the flows that called it.
             await _Turn(self, session, subscriber, waiting, channel).go_on(target)
         elif target is not None:
             await self.start(session, subscriber, flow, node_id=target, channel=channel)
+
+    async def _add_to_cart(
+        self,
+        session: AsyncSession,
+        subscriber: Subscriber,
+        node: fmt.ProductsNode,
+        press: Press,
+        channel: str,
+    ) -> str | None:
+        """Put the pressed card's variant in the cart; answers where the flow goes on."""
+        variant_id = shop.variant_of_item(press.item)
+        if variant_id is None:
+            return None
+        refused = await shop.add(session, subscriber, variant_id)
+        if refused is not None:
+            await self.send(
+                session, subscriber, [out.Text(refused)], origin="shop", channel=channel
+            )
+            return None
+        return node.added
+
+    async def order_status_changed(
+        self, session: AsyncSession, subscriber: Subscriber, order: Any, status: str
+    ) -> None:
+        """Start the flows an order's new status triggers for its subscriber."""
+        if refusal(subscriber) is not None:
+            return
+        variables = shop.order_variables(order)
+        for flow in await index.order_status_flows(session, subscriber.bot_id, status):
+            await self.start(session, subscriber, flow, variables=variables, origin="order")
 
     async def _start_sub_flow(
         self, session: AsyncSession, subscriber: Subscriber, sub_flow_ns: str, channel: str
@@ -382,6 +417,14 @@ class _Turn:
             case fmt.ReturnNode():
                 value = render_value(node.value, await self._vars())
                 await self._end_flow(node.output, value)
+            case fmt.ProductsNode():
+                await self._products(flow, node)
+            case fmt.CartNode():
+                await self._cart(flow, node)
+            case fmt.CheckoutNode():
+                await self._checkout(node)
+            case _:
+                self._fail(f'The runtime cannot run a node of type "{node.type}".')
 
     async def _send_message(self, flow: Flow, node: fmt.SendMessageNode) -> None:
         number = await self._node_number(flow, node.id)
@@ -414,6 +457,31 @@ class _Turn:
                 self.run.node_id = done.jump
                 return
         self.run.node_id = node.next
+
+    async def _products(self, flow: Flow, node: fmt.ProductsNode) -> None:
+        number = await self._node_number(flow, node.id)
+        cards = await shop.gallery(self.session, self.subscriber, node, number)
+        if cards is None:
+            self.run.node_id = node.empty
+            return
+        await self._queue([cards])
+        # Its buttons lead on whenever they are pressed: nothing here waits for them.
+        self.run.node_id = None
+
+    async def _cart(self, flow: Flow, node: fmt.CartNode) -> None:
+        number = await self._node_number(flow, node.id)
+        message = await shop.cart_message(self.session, self.subscriber, node, number)
+        if message is None:
+            self.run.node_id = node.empty
+            return
+        await self._queue([message])
+        await self._wait(WaitKind.CHOICE, offered=message.quick_replies)
+
+    async def _checkout(self, node: fmt.CheckoutNode) -> None:
+        placed = await shop.place_order(self.session, self.subscriber, node)
+        self.run.variables = {**self.run.variables, **placed.variables}
+        self._variables = None
+        self.run.node_id = node.next if placed.ok else node.failed
 
     async def _condition(self, node: fmt.ConditionNode) -> None:
         facts = Facts(
