@@ -303,13 +303,36 @@ async def test_the_demo_bot_greets_asks_and_answers_keywords(
 
     await type_message(page, "hi")
     await expect(answers).to_have_text(["Hi there! Welcome to the demo bot."])
-    await expect(quick_replies).to_have_text(["Get started", "Opening hours", "Ask me something"])
+    await expect(quick_replies).to_have_text(
+        ["Get started", "Opening hours", "Ask me something", "Shop"]
+    )
     await quick_replies.filter(has_text="Ask me something").click()
     await expect(answers.last).to_have_text("What is your favourite colour?")
     await type_message(page, "Teal")
     await expect(answers.last).to_have_text("Teal is a fine colour!")
     await type_message(page, "hours")
     await expect(answers.last).to_have_text("We are open Monday to Friday, 9:00 to 17:00.")
+
+    assert network.blocked == []
+    assert errors == []
+
+
+async def test_a_visitor_buys_from_the_demo_shop_in_the_web_chat(
+    browsing: tuple[BrowserContext, Network], chat_server: str, demo_uid: str
+) -> None:
+    context, network = browsing
+    page, errors = await open_chat(context, network, f"{chat_server}/webchat/{demo_uid}")
+    answers = shown(page, "out")
+
+    await type_message(page, "shop")
+    stickers = page.locator(".kv-card").filter(has_text="Sticker pack")
+    await expect(stickers.locator(".kv-card-subtitle")).to_have_text("3.50 USD")
+    await stickers.get_by_role("button", name="Add to cart").click()
+    await expect(answers.last).to_contain_text("Total: 3.50 USD")
+    await page.get_by_role("button", name="Check out").click()
+    await expect(answers.last).to_have_text(
+        "Thank you! Order #1 (3.50 USD) is placed: pay when you collect it."
+    )
 
     assert network.blocked == []
     assert errors == []
