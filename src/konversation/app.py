@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from konversation import __version__
 from konversation.channels.webchat_routes import router as webchat_router
 from konversation.channels.webhook_routes import router as webhook_router
+from konversation.dashboard.setup import install_dashboard
 from konversation.db import make_engine
 from konversation.jobs.runtime import Runtime
 from konversation.settings import Settings
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router())
     app.include_router(webchat_router)
     app.include_router(webhook_router)
+    install_dashboard(app)
     errors.install(app)
     install_openapi(app)
     install_docs(app)

@@ -1,0 +1,1 @@
+"""The dashboard: the bot owner's pages, server-rendered."""
