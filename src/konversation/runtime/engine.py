@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import random
 import re
@@ -23,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from konversation.channels import base as out
@@ -164,7 +165,7 @@ class Engine:
         self, session: AsyncSession, subscriber: Subscriber, channel: str, event: InboundMessage
     ) -> None:
         press = read_payload(event.payload)
-        if press is not None:
+        if press is not None and await _was_offered(session, subscriber, str(event.payload)):
             await self._press(session, subscriber, press, channel)
             return
         waiting = await _waiting_for_answer(session, subscriber)
@@ -759,6 +760,21 @@ async def _default_flow(session: AsyncSession, bot_id: int, channel: str) -> Flo
         if flow is not None and flow.definition.get("start") is not None:
             return flow
     return None
+
+
+async def _was_offered(session: AsyncSession, subscriber: Subscriber, payload: str) -> bool:
+    """Whether the bot sent the subscriber a button or quick reply with `payload`: a payload of
+    ours is taken only from someone who was shown it, so nobody jumps to a node at will."""
+    sent = await session.scalar(
+        select(Message.id)
+        .where(
+            Message.subscriber_id == subscriber.id,
+            Message.direction == Direction.OUT,
+            cast(Message.payload, Text).contains(json.dumps(payload)),
+        )
+        .limit(1)
+    )
+    return sent is not None
 
 
 async def _waiting_for_answer(session: AsyncSession, subscriber: Subscriber) -> Run | None:
