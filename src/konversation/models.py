@@ -17,6 +17,7 @@ from konversation.commerce.models import (
     ShopLocation,
 )
 from konversation.conversations.models import AgentActivity, Conversation, Message
+from konversation.dashboard.models import LoginFailure
 from konversation.db import Base
 from konversation.events.models import CustomEvent, CustomEventLog
 from konversation.flows.models import (
@@ -73,6 +74,7 @@ __all__ = [
     "InboundWebhook",
     "KeywordTrigger",
     "Label",
+    "LoginFailure",
     "Membership",
     "Message",
     "NodeRef",

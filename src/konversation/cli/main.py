@@ -106,6 +106,7 @@ def _announce(created: DemoSecrets, settings: Settings) -> None:
     # Plain lines, never wrapped, so the key can be copied straight from the terminal.
     lines = [
         "A demo workspace was created. These secrets are shown only now:",
+        f"  Dashboard:       {settings.base_url}/dashboard",
         f"  Dashboard login: {created.email}",
         f"  Password:        {created.password}",
         f"  API key:         {created.api_key}",
