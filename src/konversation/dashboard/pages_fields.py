@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from konversation.dashboard.pages_common import Builder, messages_of, selected_bot
 from konversation.dashboard.web import DbSession, flash, page_router, redirect, render
-from konversation.errors import Invalid, KonversationError, NotFound
+from konversation.errors import KonversationError, NotFound
 from konversation.flows import service as flows
 from konversation.flows.catalog import Catalog
 from konversation.flows.models import Field, FieldScope, Tag, VarType
@@ -84,7 +84,7 @@ async def rename_tag(
     return await _change(
         request,
         session,
-        rename(session, flows.TAGS, bot.id, tag, name),
+        flows.rename(session, flows.TAGS, bot.id, tag, name),
         f'Tag "{old}" renamed to "{name.strip()}".',
         "tags",
     )
@@ -142,7 +142,7 @@ async def rename_field(
     return await _change(
         request,
         session,
-        rename(session, catalog, bot.id, field, name),
+        flows.rename(session, catalog, bot.id, field, name),
         f'{catalog.label} "{old}" renamed to "{name.strip()}".',
         SECTION[scope],
     )
@@ -177,22 +177,6 @@ async def delete_field(
         f'{catalog.label} "{field.name}" deleted.',
         SECTION[scope],
     )
-
-
-async def rename(
-    session: AsyncSession, catalog: Catalog[Any], bot_id: int, item: Tag | Field, name: str
-) -> Tag | Field:
-    """Give a tag or field a new name, unique among its kind in the bot (flows and API calls
-    that name it by id keep working; those naming it by its old name do not)."""
-    name = name.strip()
-    if not name:
-        raise Invalid.field("name", "The name field is required.")
-    other = await catalog.find_by_name(session, bot_id, name)
-    if other is not None and other is not item:
-        raise Invalid.field("name", "The name has already been taken.")
-    item.name = name
-    await session.flush()
-    return item
 
 
 def _catalog(scope: str) -> Catalog[Field]:

@@ -49,6 +49,20 @@ async def delete(session: AsyncSession, item: Tag | Field | Flow) -> None:
 # Tags
 
 
+async def rename(
+    session: AsyncSession, catalog: Catalog[Any], bot_id: int, item: Tag | Field, name: str
+) -> Tag | Field:
+    """Give a tag or field a new name, unique among its kind in the bot (flows and API calls
+    that name it by id keep working; those naming it by its old name do not)."""
+    name = _required_name(name)
+    other = await catalog.find_by_name(session, bot_id, name)
+    if other is not None and other is not item:
+        raise Invalid.field("name", "The name has already been taken.")
+    item.name = name
+    await session.flush()
+    return item
+
+
 async def create_tag(session: AsyncSession, bot_id: int, *, name: str) -> Tag:
     name = _required_name(name)
     if await TAGS.find_by_name(session, bot_id, name) is not None:
