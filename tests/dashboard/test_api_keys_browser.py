@@ -32,6 +32,8 @@ async def open_keys_page(page: Page) -> None:
     await page.get_by_label("User menu").click()
     await page.get_by_role("menuitem", name="API keys").click()
     await expect(page.get_by_role("heading", name="API keys", level=1)).to_be_visible()
+    # htmx wires its controls once the page has loaded: a change made earlier goes unheard.
+    await page.wait_for_load_state("load")
 
 
 def key_row(page: Page, name: str) -> Locator:
