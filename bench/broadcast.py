@@ -1,0 +1,279 @@
+"""How fast a broadcast reaches its audience: a three-message sub flow to every tagged subscriber.
+
+A fresh bot gets N subscribers (bulk inserts), all with one tag and reached through the API
+channel, whose webhook is a counting sink served on 127.0.0.1 by another process. The broadcast
+is made through the Sending service at the highest pace the API allows (100,000 a minute), and the background pump of the
+embedded runtime (the in-process default) runs until the sink has every message. Figures:
+subscribers/s, messages/s, the run's peak memory, and, as the same-run baseline, the messages/s
+the same sink takes from a plain loop of signed-size POSTs, so the ratio compares across
+machines.
+
+    .venv/bin/python bench/broadcast.py                          # SQLite, 10,000 subscribers
+    .venv/bin/python bench/broadcast.py --subscribers 100000
+    .venv/bin/python bench/broadcast.py --postgresql             # a throwaway database on
+                                                                 # postgresql://postgres@127.0.0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import platform
+import resource
+import secrets
+import shlex
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+import uvicorn
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from konversation.channels.models import BotChannel, ChannelType
+from konversation.db import make_engine, session_scope, utcnow
+from konversation.flows import service as flows
+from konversation.jobs.runtime import Runtime
+from konversation.schema import upgrade
+from konversation.sending import broadcasts
+from konversation.settings import Settings
+from konversation.subscribers.models import Subscriber, SubscriberChannel, SubscriberTag
+from konversation.workspaces import service as workspaces
+
+MESSAGES = ("Hello {{first_name|there}}!", "Here is our news.", "See you soon.")
+BATCH = 5000
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+# The sink: another process, so that taking messages does not share our event loop
+
+
+def _sink_app() -> Starlette:
+    received = 0
+
+    async def take(request: Request) -> Response:
+        nonlocal received
+        await request.body()
+        received += 1
+        return Response(status_code=204)
+
+    async def count(_request: Request) -> Response:
+        return JSONResponse({"received": received})
+
+    return Starlette(routes=[Route("/hook", take, methods=["POST"]), Route("/count", count)])
+
+
+def _serve_sink(port: int) -> None:
+    uvicorn.run(_sink_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _received(client: httpx.AsyncClient, sink: str) -> int:
+    return int((await client.get(f"{sink}/count")).json()["received"])
+
+
+async def _wait_for_sink(client: httpx.AsyncClient, sink: str) -> None:
+    for _ in range(200):
+        try:
+            await _received(client, sink)
+            return
+        except httpx.TransportError:
+            await asyncio.sleep(0.05)
+    raise RuntimeError("the sink did not start")
+
+
+# The bot and its audience
+
+
+async def fill(engine: AsyncEngine, sessions: Any, size: int, sink: str) -> tuple[int, str, str]:
+    """A bot of `size` tagged subscribers on the API channel; answers its id, the tag's id and
+    the sub flow's id."""
+    async with session_scope(sessions) as session:
+        owner = await workspaces.create_user(
+            session, name="Bench", email=f"bench-{secrets.token_hex(4)}@example.com", password="x"
+        )
+        workspace = await workspaces.create_workspace(session, name="Bench", owner=owner)
+        bot = await workspaces.create_bot(session, workspace.id, name="Bench bot")
+        tag = await flows.create_tag(session, bot.id, name="News")
+        flow = await flows.create_flow(session, bot.id, name="News", definition=_news_flow())
+        session.add(
+            BotChannel(bot_id=bot.id, type=ChannelType.API, config={"webhook_url": f"{sink}/hook"})
+        )
+        bot_id, tag_id = bot.id, tag.id
+        tag_ns, flow_ns = f"f{bot.id}t{tag.number}", f"f{bot.id}s{flow.number}"
+    now = utcnow()
+    async with engine.begin() as connection:
+        for start in range(1, size + 1, BATCH):
+            numbers = range(start, min(start + BATCH, size + 1))
+            people = [_person(bot_id, number, now) for number in numbers]
+            await connection.execute(insert(Subscriber), people)
+            ids = (
+                await connection.execute(
+                    select(Subscriber.id).where(
+                        Subscriber.bot_id == bot_id, Subscriber.number.in_(list(numbers))
+                    )
+                )
+            ).scalars()
+            rows = list(ids)
+            await connection.execute(
+                insert(SubscriberChannel),
+                [{"subscriber_id": i, "type": ChannelType.API, "user_id": f"u{i}"} for i in rows],
+            )
+            await connection.execute(
+                insert(SubscriberTag),
+                [{"subscriber_id": i, "tag_id": tag_id, "created_at": now} for i in rows],
+            )
+    return bot_id, tag_ns, flow_ns
+
+
+def _news_flow() -> dict[str, Any]:
+    nodes = [
+        {
+            "id": f"m{i}",
+            "type": "send_message",
+            "messages": [{"type": "text", "text": text}],
+            "next": f"m{i + 1}" if i + 1 < len(MESSAGES) else None,
+        }
+        for i, text in enumerate(MESSAGES)
+    ]
+    return {"version": 1, "start": "m0", "nodes": nodes}
+
+
+def _person(bot_id: int, number: int, now: Any) -> dict[str, Any]:
+    return {
+        "bot_id": bot_id,
+        "number": number,
+        "user_id": f"reader-{number}",
+        "first_name": f"Reader{number}",
+        "name": f"Reader{number}",
+        "status": "open",
+        "is_subscribed": True,
+        "subscribed_at": now,
+        "activity_at": now,
+        "created_at": now,
+    }
+
+
+# Measuring
+
+
+async def baseline(sink: str, count: int) -> float:
+    """Messages/s the sink takes from a plain loop of POSTs of a message's size."""
+    body = b'{"type":"message","message":{"type":"text","text":"' + b"x" * 120 + b'"}}'
+    gate = asyncio.Semaphore(32)
+    async with httpx.AsyncClient() as client:
+
+        async def post() -> None:
+            async with gate:
+                await client.post(f"{sink}/hook", content=body)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(post() for _ in range(count)))
+        return count / (time.perf_counter() - started)
+
+
+async def run_broadcast(
+    runtime: Runtime, bot_id: int, tag_ns: str, flow_ns: str, size: int, sink: str
+) -> float:
+    """Seconds from asking for the broadcast until the sink holds every message."""
+    async with httpx.AsyncClient() as client:
+        before = await _received(client, sink)
+        started = time.perf_counter()
+        async with session_scope(runtime.sessions) as session:
+            await broadcasts.broadcast_to_tags(
+                session,
+                bot_id,
+                [tag_ns],
+                [],
+                broadcasts.Request(sub_flow_ns=flow_ns, max_per_minute=100_000),
+            )
+        wanted = before + size * len(MESSAGES)
+        while await _received(client, sink) < wanted:
+            if await runtime.pump() == 0:
+                await asyncio.sleep(0.01)
+        return time.perf_counter() - started
+
+
+@asynccontextmanager
+async def database(args: argparse.Namespace) -> AsyncIterator[str]:
+    if not args.postgresql:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite+aiosqlite:///{folder}/bench.db"
+        return
+    name = f"bench_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def main(args: argparse.Namespace) -> None:
+    port = _free_port()
+    sink = f"http://127.0.0.1:{port}"
+    sink_process = multiprocessing.Process(target=_serve_sink, args=(port,), daemon=True)
+    sink_process.start()
+    try:
+        async with httpx.AsyncClient() as client:
+            await _wait_for_sink(client, sink)
+        async with database(args) as url:
+            settings = Settings(database_url=url, secret_key="bench")
+            engine = make_engine(url)
+            await upgrade(engine)
+            runtime = Runtime(settings, engine)
+            bot_id, tag_ns, flow_ns = await fill(engine, runtime.sessions, args.subscribers, sink)
+            raw = await baseline(sink, min(args.subscribers * len(MESSAGES), 20_000))
+            seconds = await run_broadcast(runtime, bot_id, tag_ns, flow_ns, args.subscribers, sink)
+            await runtime.http.aclose()
+            await engine.dispose()
+    finally:
+        sink_process.terminate()
+    report(args, url, seconds, raw)
+
+
+def report(args: argparse.Namespace, url: str, seconds: float, raw: float) -> None:
+    messages = args.subscribers * len(MESSAGES)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    database_name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(f"command: {shlex.join([sys.executable, *sys.argv])}")
+    print(
+        f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {database_name}, "
+        "in-process broker, one process"
+    )
+    print(f"broadcast of {len(MESSAGES)} messages to {args.subscribers} subscribers:")
+    print(
+        f"  {seconds:.1f} s, {args.subscribers / seconds:,.0f} subscribers/s, "
+        f"{messages / seconds:,.0f} messages/s, peak memory {peak_mib:,.0f} MiB"
+    )
+    print(f"  baseline, plain POSTs to the same sink: {raw:,.0f} messages/s")
+    print(f"  ratio, broadcast to baseline: {messages / seconds / raw:.2f}")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--postgresql", action="store_true")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))
