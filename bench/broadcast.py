@@ -2,8 +2,9 @@
 
 A fresh bot gets N subscribers (bulk inserts), all with one tag and reached through the API
 channel, whose webhook is a counting sink served on 127.0.0.1 by another process. The broadcast
-is made through the Sending service at the highest pace the API allows (100,000 a minute), and the background pump of the
-embedded runtime (the in-process default) runs until the sink has every message. Figures:
+is made through the Sending service at the highest pace the API allows (100,000 a minute), and
+the background pump of the embedded runtime (the in-process default) runs until the sink has
+every message. Figures:
 subscribers/s, messages/s, the run's peak memory, and, as the same-run baseline, the messages/s
 the same sink takes from a plain loop of signed-size POSTs, so the ratio compares across
 machines.
