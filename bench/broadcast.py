@@ -25,17 +25,13 @@ import platform
 import resource
 import secrets
 import shlex
-import socket
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
 import httpx
 import uvicorn
+from harness import free_port, throwaway_database
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -78,12 +74,6 @@ def _sink_app() -> Starlette:
 
 def _serve_sink(port: int) -> None:
     uvicorn.run(_sink_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _received(client: httpx.AsyncClient, sink: str) -> int:
@@ -212,31 +202,15 @@ async def run_broadcast(
         return time.perf_counter() - started
 
 
-@asynccontextmanager
-async def database(args: argparse.Namespace) -> AsyncIterator[str]:
-    if not args.postgresql:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite+aiosqlite:///{folder}/bench.db"
-        return
-    name = f"bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
-
-
 async def main(args: argparse.Namespace) -> None:
-    port = _free_port()
+    port = free_port()
     sink = f"http://127.0.0.1:{port}"
     sink_process = multiprocessing.Process(target=_serve_sink, args=(port,), daemon=True)
     sink_process.start()
     try:
         async with httpx.AsyncClient() as client:
             await _wait_for_sink(client, sink)
-        async with database(args) as url:
+        async with throwaway_database(args.postgresql) as url:
             settings = Settings(database_url=url, secret_key="bench")
             engine = make_engine(url)
             await upgrade(engine)
