@@ -13,6 +13,7 @@ from konversation.channels.webhook_routes import router as webhook_router
 from konversation.dashboard.setup import install_dashboard
 from konversation.db import make_engine
 from konversation.jobs.runtime import Runtime
+from konversation.keys.cache import KeyCache
 from konversation.settings import Settings
 from konversation.wire import errors
 from konversation.wire.docs import install_docs
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.server_secret = settings.server_secret()
+    app.state.key_cache = KeyCache()
     app.state.engine = engine
     app.state.runtime = runtime
     app.state.sessions = runtime.sessions

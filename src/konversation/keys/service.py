@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from konversation.db import utcnow
 from konversation.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from konversation.keys import tokens
+from konversation.keys.cache import KeyCache, forget_all_on_commit
 from konversation.keys.models import ApiKey, Permission
 from konversation.workspaces.models import Bot, User, Workspace
 
@@ -105,40 +106,72 @@ async def revoke_key(session: AsyncSession, key_id: int, workspace_id: int | Non
         raise NotFound("API key not found")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        forget_all_on_commit(session.sync_session)
     return key
 
 
 async def authenticate(
-    session: AsyncSession, presented: str, *, server_secret: bytes
+    session: AsyncSession,
+    presented: str,
+    *,
+    server_secret: bytes,
+    cache: KeyCache | None = None,
 ) -> KeyContext:
-    """The caller behind a Bearer token; Unauthenticated for anything but a live key."""
+    """The caller behind a Bearer token; Unauthenticated for anything but a live key.
+
+    With a cache, a key checked less than a second ago is not looked up again (see
+    `konversation.keys.cache` for how revocations reach it)."""
     token = tokens.parse_token(presented.strip())
     if token is None:
         raise Unauthenticated()
-    key = await session.scalar(select(ApiKey).where(ApiKey.prefix == token.prefix))
-    if key is None or key.revoked_at is not None:
+    remembered = cache.get(token.prefix) if cache is not None else None
+    if remembered is None:
+        digest, caller = await _look_up(session, token.prefix)
+        if cache is not None:
+            cache.put(token.prefix, digest, caller)
+    else:
+        digest, caller = remembered
+    if not tokens.matches(token, digest, server_secret):
         raise Unauthenticated()
-    if not tokens.matches(token, key.digest, server_secret):
+    return caller
+
+
+async def _look_up(session: AsyncSession, prefix: str) -> tuple[str, KeyContext]:
+    row = (
+        await session.execute(
+            select(
+                ApiKey.id,
+                ApiKey.digest,
+                ApiKey.workspace_id,
+                ApiKey.bot_id,
+                ApiKey.permissions,
+                ApiKey.created_by,
+                ApiKey.last_used_at,
+            ).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+        )
+    ).one_or_none()
+    if row is None:
         raise Unauthenticated()
-    await _touch(session, key)
-    return KeyContext(
-        key_id=key.id,
-        workspace_id=key.workspace_id,
-        bot_id=key.bot_id,
-        permissions=frozenset(key.permissions),
-        user_id=key.created_by,
+    await _touch(session, row.id, row.last_used_at)
+    caller = KeyContext(
+        key_id=row.id,
+        workspace_id=row.workspace_id,
+        bot_id=row.bot_id,
+        permissions=frozenset(row.permissions),
+        user_id=row.created_by,
     )
+    return row.digest, caller
 
 
-async def _touch(session: AsyncSession, key: ApiKey) -> None:
+async def _touch(session: AsyncSession, key_id: int, last_used_at: dt.datetime | None) -> None:
     """Record the use, unless the database is busy: a missed minute is not worth a failure."""
     now = utcnow()
-    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+    if last_used_at is not None and now - last_used_at < LAST_USED_RESOLUTION:
         return
     try:
         async with session.begin_nested():
             await session.execute(
-                update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
+                update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now)
             )
     except OperationalError:
         pass
@@ -149,10 +182,12 @@ def require_permission(caller: KeyContext, permission: Permission) -> None:
         raise Forbidden(f"This API key lacks the {permission.value} permission.")
 
 
-async def require_bot(session: AsyncSession, caller: KeyContext, permission: Permission) -> BotKey:
+def require_bot(caller: KeyContext, permission: Permission) -> BotKey:
     """The caller's bot, after checking the permission; a key bound to no live bot finds no flow."""
     require_permission(caller, permission)
-    if caller.bot_id is None or await session.get(Bot, caller.bot_id) is None:
+    # The key's bot_id is SET NULL when its bot goes (and a bot's deletion empties the key
+    # caches), so a bot_id here names a live bot.
+    if caller.bot_id is None:
         raise NotFound("Flow not found")
     return BotKey(
         key_id=caller.key_id,

@@ -136,7 +136,7 @@ def _within_day(moment: dt.datetime | None, now: dt.datetime) -> bool:
 YesNo = Annotated[str | None, Query(description="`yes` or `no` (also `true` or `false`).")]
 
 
-def common_filters(
+async def common_filters(
     name: Annotated[str | None, Query(description="Part of the name.")] = None,
     phone: Annotated[
         str | None, Query(description="The number, with or without `+` and country code.")
@@ -167,7 +167,7 @@ def common_filters(
     )
 
 
-def bot_filters(
+async def bot_filters(
     common: Annotated[SubscriberFilter, Depends(common_filters)],
     tag_ns: Annotated[str | None, Query(description="Has this tag.", examples=["f1t1"])] = None,
     label_id: Annotated[int | None, BlankIsNone, Query(description="Has this team label.")] = None,

@@ -28,14 +28,15 @@ async def _caller(
     if credentials is None:
         raise Unauthenticated()
     return await service.authenticate(
-        session, credentials.credentials, server_secret=request.app.state.server_secret
+        session,
+        credentials.credentials,
+        server_secret=request.app.state.server_secret,
+        cache=request.app.state.key_cache,
     )
 
 
-async def _flow_manager(
-    session: Session, caller: Annotated[KeyContext, Depends(_caller)]
-) -> BotKey:
-    return await service.require_bot(session, caller, Permission.MANAGE_FLOW)
+async def _flow_manager(caller: Annotated[KeyContext, Depends(_caller)]) -> BotKey:
+    return service.require_bot(caller, Permission.MANAGE_FLOW)
 
 
 async def _team_manager(caller: Annotated[KeyContext, Depends(_caller)]) -> KeyContext:
@@ -58,5 +59,10 @@ async def check_key_of(request: Request) -> None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated()
     async with request.app.state.sessions() as session:
-        await service.authenticate(session, token, server_secret=request.app.state.server_secret)
+        await service.authenticate(
+            session,
+            token,
+            server_secret=request.app.state.server_secret,
+            cache=request.app.state.key_cache,
+        )
         await session.commit()

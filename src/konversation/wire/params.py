@@ -14,7 +14,7 @@ MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
 
 
-def _paging(
+async def _paging(
     limit: Annotated[
         int | None,
         Query(
