@@ -64,6 +64,16 @@ class FakeWebhook:
         with self._lock:
             self._answers.append(Answer(status, dict(headers or {}), delay))
 
+    def events(self, path: str | None = None) -> list[dict[str, Any]]:
+        """The events of every API channel request received (on `path`, when given), in order."""
+        return [
+            event
+            for received in self.received
+            if path is None or received.path == path
+            if isinstance(received.json, dict)
+            for event in received.json.get("events", [])
+        ]
+
     def reset(self) -> None:
         with self._lock:
             self.received.clear()

@@ -55,7 +55,12 @@ def only_request(fake: FakeWebhook) -> Received:
 
 async def sent_message(channel: ApiChannel, fake: FakeWebhook, message: Any) -> Any:
     await channel.send(USER, message)
-    return only_request(fake).json["message"]
+    return only_event(fake)["message"]
+
+
+def only_event(fake: FakeWebhook) -> Any:
+    [event] = only_request(fake).json["events"]
+    return event
 
 
 def now() -> dt.datetime:
@@ -71,13 +76,54 @@ class TestSendEnvelope:
         received = only_request(fake_webhook)
         assert received.path == "/hooks/konversation"
         assert received.headers["content-type"] == "application/json"
+        [event] = received.json["events"]
         assert received.json == {
-            "type": "message",
-            "id": message_id,
-            "user_id": USER,
-            "message": {"type": "text", "text": "Hello there", **NO_BUTTONS},
-            "sent_at": received.json["sent_at"],
+            "events": [
+                {
+                    "type": "message",
+                    "id": message_id,
+                    "user_id": USER,
+                    "message": {"type": "text", "text": "Hello there", **NO_BUTTONS},
+                    "sent_at": event["sent_at"],
+                }
+            ]
         }
+
+    async def test_many_messages_go_in_one_request_in_order(
+        self, channel: ApiChannel, fake_webhook: FakeWebhook
+    ) -> None:
+        items = [("ann", Text("one")), ("bob", Text("two")), ("ann", Text("three"))]
+
+        ids = await channel.send_many(items)
+
+        events = only_request(fake_webhook).json["events"]
+        assert [(e["user_id"], e["message"]["text"]) for e in events] == [
+            ("ann", "one"),
+            ("bob", "two"),
+            ("ann", "three"),
+        ]
+        assert ids == [e["id"] for e in events]
+        assert len(set(ids)) == 3
+
+    async def test_a_refused_batch_fails_as_a_whole(
+        self, channel: ApiChannel, fake_webhook: FakeWebhook
+    ) -> None:
+        fake_webhook.answer_next(503)
+
+        with pytest.raises(DeliveryFailed) as failed:
+            await channel.send_many([("ann", Text("one")), ("bob", Text("two"))])
+
+        assert failed.value.retryable
+
+    async def test_more_than_a_batch_is_refused_before_sending(
+        self, channel: ApiChannel, fake_webhook: FakeWebhook
+    ) -> None:
+        too_many = [("ann", Text(str(n))) for n in range(channel.max_batch + 1)]
+
+        with pytest.raises(ValueError, match="At most"):
+            await channel.send_many(too_many)
+
+        assert fake_webhook.received == []
 
     async def test_each_message_gets_a_new_id(self, channel: ApiChannel) -> None:
         first = await channel.send(USER, Text("one"))
@@ -92,7 +138,7 @@ class TestSendEnvelope:
         before = now()
         await channel.send(USER, Text("Hi"))
 
-        sent_at = dt.datetime.fromisoformat(only_request(fake_webhook).json["sent_at"])
+        sent_at = dt.datetime.fromisoformat(only_event(fake_webhook)["sent_at"])
         assert sent_at.tzinfo is not None
         assert before <= sent_at <= now()
 

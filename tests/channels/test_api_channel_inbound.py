@@ -94,8 +94,9 @@ async def test_a_signed_message_gets_the_bots_answer_posted_and_signed(
     [received] = fake_webhook.received
     assert received.path == "/bot-messages"
     assert api_channel.verify(channel.secret, received.headers, received.body, now=utcnow())
-    assert received.json["user_id"] == "customer-42"
-    assert received.json["message"] == {
+    [event] = received.json["events"]
+    assert event["user_id"] == "customer-42"
+    assert event["message"] == {
         "type": "text",
         "text": "Hello Grace, how can I help?",
         "buttons": [],

@@ -92,7 +92,7 @@ async def call(client: httpx.AsyncClient, hook_uid: str, body: Any) -> httpx.Res
 
 
 def sent_texts(fake: FakeWebhook) -> list[str]:
-    return [received.json["message"]["text"] for received in fake.received]
+    return [event["message"]["text"] for event in fake.events()]
 
 
 async def test_starts_the_sub_flow_with_the_body_as_variables(

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,13 +22,15 @@ from fake_telegram import (  # noqa: F401
     text_update,
 )
 from konversation.app import create_app
+from konversation.channels import base as out
 from konversation.channels import setup
 from konversation.channels.models import BotChannel, ChannelType
 from konversation.channels.telegram import SECRET_HEADER
 from konversation.conversations.models import Direction, Message
-from konversation.db import session_scope
+from konversation.db import session_scope, utcnow
 from konversation.errors import Invalid
 from konversation.flows import service as flows
+from konversation.runtime.models import Delivery, DeliveryStatus
 from konversation.settings import Settings
 from konversation.subscribers.models import Subscriber, SubscriberChannel
 
@@ -110,6 +113,38 @@ async def post_update(
 
 def sent_texts(fake: FakeTelegram) -> list[str]:
     return [call.params["text"] for call in fake.calls if call.method == "sendMessage"]
+
+
+async def subscriber_of(session: AsyncSession, user_id: int) -> Subscriber:
+    found = await session.scalar(
+        select(Subscriber)
+        .join(SubscriberChannel, SubscriberChannel.subscriber_id == Subscriber.id)
+        .where(
+            SubscriberChannel.type == ChannelType.TELEGRAM,
+            SubscriberChannel.user_id == str(user_id),
+        )
+    )
+    assert found is not None
+    return found
+
+
+async def queue_texts(app: FastAPI, user_id: int, *texts: str) -> Subscriber:
+    """Queue plain texts to the Telegram subscriber `user_id`; answers them."""
+    runtime = app.state.runtime
+    async with session_scope(runtime.sessions) as session:
+        subscriber = await subscriber_of(session, user_id)
+        messages = [out.Text(text) for text in texts]
+        await runtime.engine.send(session, subscriber, messages, origin="api", channel="telegram")
+    return subscriber
+
+
+async def outbox_of(session: AsyncSession, subscriber: Subscriber) -> list[tuple[str, int]]:
+    rows = await session.execute(
+        select(Delivery.status, Delivery.attempts)
+        .where(Delivery.subscriber_id == subscriber.id)
+        .order_by(Delivery.id)
+    )
+    return [(status, attempts) for status, attempts in rows.all()]
 
 
 class TestConnecting:
@@ -198,6 +233,60 @@ class TestConnecting:
         response = await post_update(client, channel, text_update(ADA, "hello"))
         assert response.status_code == 404
         assert response.json() == {"message": "Channel not found"}
+
+
+class TestSendingOneAtATime:
+    """Telegram takes one message a call: a subscriber's messages go in order, one by one."""
+
+    async def test_a_message_to_try_again_holds_back_the_later_ones(
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        channel: BotChannel,
+        fake_telegram: FakeTelegram,
+        session: AsyncSession,
+    ) -> None:
+        await post_update(client, channel, text_update(ADA, "hello"))
+        await app.state.runtime.settle()
+        fake_telegram.fail_next(500)
+        subscriber = await queue_texts(app, ADA, "one", "two", "three")
+
+        await app.state.runtime.settle()
+
+        assert await outbox_of(session, subscriber) == [
+            (DeliveryStatus.SENT, 1),
+            (DeliveryStatus.PENDING, 1),
+            (DeliveryStatus.PENDING, 0),
+            (DeliveryStatus.PENDING, 0),
+        ]
+        await session.execute(sqlalchemy.update(Delivery).values(due_at=utcnow()))
+        await session.commit()
+        await app.state.runtime.settle()
+        assert sent_texts(fake_telegram)[-3:] == ["one", "two", "three"]
+        session.expire_all()
+        assert [s for s, _ in await outbox_of(session, subscriber)] == [DeliveryStatus.SENT] * 4
+
+    async def test_a_refused_message_fails_for_good_and_the_next_ones_go_on(
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        channel: BotChannel,
+        fake_telegram: FakeTelegram,
+        session: AsyncSession,
+    ) -> None:
+        await post_update(client, channel, text_update(ADA, "hello"))
+        await app.state.runtime.settle()
+        fake_telegram.fail_next(400)
+        subscriber = await queue_texts(app, ADA, "one", "two")
+
+        await app.state.runtime.settle()
+
+        assert await outbox_of(session, subscriber) == [
+            (DeliveryStatus.SENT, 1),
+            (DeliveryStatus.FAILED, 1),
+            (DeliveryStatus.SENT, 1),
+        ]
+        assert sent_texts(fake_telegram)[-1] == "two"
 
 
 class TestUpdates:

@@ -99,7 +99,7 @@ async def broadcast_and_wait(
         while len(webhook.received) < 2 * AUDIENCE and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)  # anything sent twice would arrive by now
-    return Counter(f"{r.json['user_id']}: {r.json['message']['text']}" for r in webhook.received)
+    return Counter(f"{e['user_id']}: {e['message']['text']}" for e in webhook.events())
 
 
 def assert_everyone_got_it_once(received: Counter[str]) -> None:

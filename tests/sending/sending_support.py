@@ -50,11 +50,7 @@ async def make_flow(session: AsyncSession, tenant: Tenant, name: str, *texts: st
 
 def delivered(webhook: FakeWebhook) -> list[tuple[str, dict[str, Any]]]:
     """(recipient, message) of each message the webhook received, in order."""
-    return [
-        (r.json["user_id"], r.json["message"])
-        for r in webhook.received
-        if r.path == HOOK and isinstance(r.json, dict)
-    ]
+    return [(event["user_id"], event["message"]) for event in webhook.events(HOOK)]
 
 
 def texts_to(webhook: FakeWebhook, subscriber: Subscriber) -> list[str]:

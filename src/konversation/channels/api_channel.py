@@ -2,15 +2,25 @@
 
 Outbound messages
 -----------------
-Each message the bot sends is one HTTPS `POST` to the owner's webhook URL with a JSON body:
+The bot's messages reach the owner's webhook URL as HTTPS `POST`s with a JSON body that holds
+one or more events, oldest first:
 
     {
-      "type": "message",
-      "id": "3f0c…",                       # our id of this message, new for each one
-      "user_id": "customer-42",            # the recipient, as the owner's system named them
-      "message": {...},                    # see below
-      "sent_at": "2024-05-01T12:00:00.123456+00:00"
+      "events": [
+        {
+          "type": "message",
+          "id": "3f0c…",                   # our id of this message, new for each one
+          "user_id": "customer-42",        # the recipient, as the owner's system named them
+          "message": {...},                # see below
+          "sent_at": "2024-05-01T12:00:00.123456+00:00"
+        },
+        ...
+      ]
     }
+
+A busy bot (a broadcast, say) sends up to `MAX_EVENTS` events a request, so a webhook keeps up
+with thousands of messages a second; one user's messages always come in the order they were
+sent. An event may come again after a failed request: its `id` tells a repeat.
 
 `message` is one of:
 
@@ -24,9 +34,10 @@ A button is `{"type": "payload", "title", "payload"}` (send the payload back whe
 `{"type": "url", "title", "url"}` or `{"type": "phone", "title", "phone"}`; a quick reply is
 `{"title", "payload"}`. Absent texts (a caption, a subtitle, an image) are `null`.
 
-Answer any 2xx to accept the message. 429 and 5xx answers, timeouts and unreachable webhooks
-are tried again later, after the seconds of a `Retry-After` header when there is one; any other
-answer (such as 410 Gone, for a webhook the owner switched off) drops the message.
+Answer any 2xx to accept every event of the request. 429 and 5xx answers, timeouts and
+unreachable webhooks are tried again later, after the seconds of a `Retry-After` header when
+there is one; any other answer (such as 410 Gone, for a webhook the owner switched off) drops
+the request's messages.
 
 Signatures
 ----------
@@ -57,7 +68,7 @@ import hmac
 import json
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, get_args
 
 import httpx
@@ -77,6 +88,9 @@ TIMESTAMP_HEADER = "X-Konversation-Timestamp"
 SIGNATURE_HEADER = "X-Konversation-Signature"
 SIGNATURE_PREFIX = "sha256="
 DEFAULT_TOLERANCE = 300
+# Events in one request: enough that a broadcast needs few requests, few enough that one
+# request stays small (a few hundred kilobytes at most) for any receiver.
+MAX_EVENTS = 100
 
 _MEDIA_KINDS: frozenset[str] = frozenset(get_args(MediaKind))
 _PROFILE_FIELDS = ("first_name", "last_name", "language")
@@ -87,6 +101,7 @@ class ApiChannel:
     timeout."""
 
     type = "apichat"
+    max_batch = MAX_EVENTS
 
     def __init__(self, webhook_url: str, secret: str, *, client: httpx.AsyncClient) -> None:
         self._webhook_url = webhook_url
@@ -94,17 +109,27 @@ class ApiChannel:
         self._client = client
 
     async def send(self, recipient: str, message: Outbound) -> str:
+        [message_id] = await self.send_many([(recipient, message)])
+        return message_id
+
+    async def send_many(self, items: Sequence[tuple[str, Outbound]]) -> list[str]:
+        """Deliver (recipient, message) pairs, in order, in one request; answers our id of each
+        message. All are taken or none: `DeliveryFailed` stands for the whole request."""
+        if len(items) > MAX_EVENTS:
+            raise ValueError(f"At most {MAX_EVENTS} messages go in one request")
         now = dt.datetime.now(dt.UTC)
-        message_id = uuid.uuid4().hex
-        body = _encode(
+        sent_at = now.isoformat()
+        events = [
             {
                 "type": "message",
-                "id": message_id,
+                "id": uuid.uuid4().hex,
                 "user_id": recipient,
                 "message": message_json(message),
-                "sent_at": now.isoformat(),
+                "sent_at": sent_at,
             }
-        )
+            for recipient, message in items
+        ]
+        body = _encode({"events": events})
         timestamp = int(now.timestamp())
         headers = {
             "Content-Type": "application/json",
@@ -119,7 +144,7 @@ class ApiChannel:
                 f"The webhook could not be reached ({type(exc).__name__})", retryable=True
             ) from exc
         _check_delivered(response)
-        return message_id
+        return [str(event["id"]) for event in events]
 
     def parse(self, update: Mapping[str, Any]) -> list[InboundEvent]:
         message = parse_inbound(update)

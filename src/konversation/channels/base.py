@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
 
 MediaKind = Literal["image", "file", "audio", "video"]
 
@@ -151,6 +151,18 @@ class Channel(Protocol):
 
     async def acknowledge(self, event: InboundEvent) -> None:
         """Tells the channel the event was handled, where it waits for that (see `ack_id`)."""
+        ...
+
+
+@runtime_checkable
+class BatchChannel(Channel, Protocol):
+    """A channel that takes many messages in one call (the API channel's webhook)."""
+
+    max_batch: int
+
+    async def send_many(self, items: Sequence[tuple[str, Outbound]]) -> list[str]:
+        """Delivers (recipient, message) pairs in order, at most `max_batch`, all or none;
+        answers the channel's id of each; raises `DeliveryFailed` for the whole call."""
         ...
 
 

@@ -88,7 +88,8 @@ class Delivery(Base):
     """
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_status_due_at", "status", "due_at"),)
+    # Claims take due messages in (due_at, id) order straight from this index.
+    __table_args__ = (Index("ix_deliveries_status_due_at_id", "status", "due_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, event, exists, or_, select, update
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from konversation.channels.base import (
+    BatchChannel,
     Cards,
     Channel,
     DeliveryFailed,
@@ -42,7 +43,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 300
 LEASE = dt.timedelta(seconds=60)
-BATCH = 200
+BATCH = 1000
+# Messages of one subscriber sent in one round: the rest wait for the next.
+PER_SUBSCRIBER = 20
 CONCURRENT_SENDS = 32
 
 # Set on a session that queued messages, so its commit can wake the deliverers at once.
@@ -152,59 +155,68 @@ async def deliver_due(
     *,
     limit: int = BATCH,
 ) -> int:
-    """Send the messages due now, each subscriber's oldest first; answers how many were tried.
+    """Send the messages due now, each subscriber's in order; answers how many were tried.
 
-    The claimed messages go to different subscribers, so they are sent side by side.
+    Different subscribers' messages go out side by side; a channel that takes many messages in
+    one call (`BatchChannel`) gets them so.
     """
     async with session_scope(sessions) as session:
         claimed = await _claim(session, limit)
         channels = {
-            (d.bot_id, d.channel): await directory.channel(session, d.bot_id, str(d.channel))
-            for d in claimed
+            key: await directory.channel(session, key[0], str(key[1]))
+            for key in {(d.bot_id, d.channel) for d in claimed}
         }
     gate = asyncio.Semaphore(CONCURRENT_SENDS)
 
-    async def attempt(delivery: Delivery) -> dict[str, Any]:
+    async def send(channel: Channel | None, queues: list[list[Delivery]]) -> list[dict[str, Any]]:
         async with gate:
-            changes = await _attempt(channels[delivery.bot_id, delivery.channel], delivery)
-        return {
-            "id": delivery.id,
-            "attempts": delivery.attempts + 1,
-            "leased_until": None,
-        } | changes
+            if isinstance(channel, BatchChannel):
+                return await _attempt_batch(channel, [d for queue in queues for d in queue])
+            return await _attempt_in_order(channel, queues[0])
 
-    outcomes = await asyncio.gather(*(attempt(delivery) for delivery in claimed))
+    work = [
+        send(channel, queues)
+        for (bot_id, type_), channel in channels.items()
+        for queues in _shares(channel, _queues(claimed, bot_id, type_))
+    ]
+    outcomes = [outcome for done in await asyncio.gather(*work) for outcome in done]
     if outcomes:
         async with session_scope(sessions) as session:
-            for outcome in outcomes:
-                await session.execute(
-                    update(Delivery).where(Delivery.id == outcome.pop("id")).values(**outcome)
-                )
+            await session.execute(update(Delivery), outcomes)
     return len(claimed)
 
 
 async def _claim(session: AsyncSession, limit: int) -> list[Delivery]:
+    """Lease due messages: of each subscriber, the oldest waiting and up to `PER_SUBSCRIBER`
+    after it, and none while an older one of theirs is still on its way elsewhere."""
     now = utcnow()
-    earlier = aliased(Delivery)
     due = (
         select(Delivery)
         .where(
             Delivery.status == DeliveryStatus.PENDING,
             Delivery.due_at <= now,
             or_(Delivery.leased_until.is_(None), Delivery.leased_until < now),
-            ~exists().where(
-                and_(
-                    earlier.subscriber_id == Delivery.subscriber_id,
-                    earlier.status == DeliveryStatus.PENDING,
-                    earlier.id < Delivery.id,
-                )
-            ),
         )
-        .order_by(Delivery.id)
+        .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    claimed = list((await session.scalars(due)).all())
+    candidates = sorted((await session.scalars(due)).all(), key=lambda d: d.id)
+    if not candidates:
+        return []
+    oldest = dict(
+        (
+            await session.execute(
+                select(Delivery.subscriber_id, func.min(Delivery.id))
+                .where(
+                    Delivery.status == DeliveryStatus.PENDING,
+                    Delivery.subscriber_id.in_({d.subscriber_id for d in candidates}),
+                )
+                .group_by(Delivery.subscriber_id)
+            )
+        ).all()
+    )
+    claimed = _in_turn(candidates, oldest)
     if claimed:
         await session.execute(
             update(Delivery)
@@ -212,6 +224,81 @@ async def _claim(session: AsyncSession, limit: int) -> list[Delivery]:
             .values(leased_until=now + LEASE)
         )
     return claimed
+
+
+def _in_turn(candidates: list[Delivery], oldest: dict[int, int]) -> list[Delivery]:
+    """The candidates whose turn it is: a subscriber's, from their oldest waiting message on."""
+    taken: dict[int, list[Delivery]] = {}
+    for delivery in candidates:  # in id order
+        queue = taken.get(delivery.subscriber_id)
+        if queue is None:
+            if oldest.get(delivery.subscriber_id) != delivery.id:
+                taken[delivery.subscriber_id] = []  # an older one is not ours to send
+                continue
+            queue = taken[delivery.subscriber_id] = []
+        elif not queue:
+            continue
+        if len(queue) < PER_SUBSCRIBER:
+            queue.append(delivery)
+    return [delivery for queue in taken.values() for delivery in queue]
+
+
+def _queues(claimed: list[Delivery], bot_id: int, type_: str | None) -> list[list[Delivery]]:
+    """The claimed messages for one bot's channel, a list per subscriber, each in order."""
+    queues: dict[int, list[Delivery]] = {}
+    for delivery in claimed:
+        if delivery.bot_id == bot_id and delivery.channel == type_:
+            queues.setdefault(delivery.subscriber_id, []).append(delivery)
+    return list(queues.values())
+
+
+def _shares(channel: Channel | None, queues: list[list[Delivery]]) -> list[list[list[Delivery]]]:
+    """How the queues are sent: one at a time, or whole queues packed into batches."""
+    if not isinstance(channel, BatchChannel):
+        return [[queue] for queue in queues]
+    batches: list[list[list[Delivery]]] = []
+    size = channel.max_batch
+    for queue in queues:
+        if not batches or sum(map(len, batches[-1])) + len(queue) > size:
+            batches.append([])
+        batches[-1].append(queue)
+    return batches
+
+
+async def _attempt_in_order(channel: Channel | None, queue: list[Delivery]) -> list[dict[str, Any]]:
+    """Send one subscriber's messages one after another; behind one to be tried again later,
+    the rest wait too, so that they keep their order."""
+    outcomes: list[dict[str, Any]] = []
+    for position, delivery in enumerate(queue):
+        changes = await _attempt(channel, delivery)
+        outcomes.append(_outcome(delivery, changes))
+        if "status" not in changes:
+            outcomes.extend({"id": d.id, "leased_until": None} for d in queue[position + 1 :])
+            break
+    return outcomes
+
+
+async def _attempt_batch(channel: BatchChannel, batch: list[Delivery]) -> list[dict[str, Any]]:
+    """Send many subscribers' messages in one call; it succeeds or fails for all of them."""
+    items = [(str(d.recipient), message_from_json(d.body)) for d in batch]
+    try:
+        external_ids = await channel.send_many(items)
+    except DeliveryFailed as failure:
+        return [_outcome(d, _after_failure(d, failure)) for d in batch]
+    except Exception as broken:  # a bug in an adapter must not hold the subscribers' queues
+        log.exception("A batch of %s deliveries could not be sent", len(batch))
+        error = {"status": DeliveryStatus.FAILED, "error": f"{type(broken).__name__}: {broken}"}
+        return [_outcome(d, error) for d in batch]
+    sent_at = utcnow()
+    return [
+        _outcome(d, {"status": DeliveryStatus.SENT, "sent_at": sent_at, "external_id": sent})
+        for d, sent in zip(batch, external_ids, strict=True)
+    ]
+
+
+def _outcome(delivery: Delivery, changes: dict[str, Any]) -> dict[str, Any]:
+    """The update of a tried message's outbox row."""
+    return {"id": delivery.id, "attempts": delivery.attempts + 1, "leased_until": None} | changes
 
 
 async def _attempt(channel: Channel | None, delivery: Delivery) -> dict[str, Any]:
