@@ -16,6 +16,7 @@ machine allows. Every figure is printed with its ratio to the baseline's.
     .venv/bin/python bench/inbound.py --rate 400 --seconds 20
     .venv/bin/python bench/inbound.py --postgresql         # a throwaway PostgreSQL database
     .venv/bin/python bench/inbound.py --py-spy inbound.svg # and a py-spy profile of the server
+                                                           # (.txt: collapsed stacks)
 """
 
 from __future__ import annotations
@@ -405,14 +406,19 @@ def py_spy(pid: int, output: str | None) -> Iterator[None]:
     if output is None:
         yield
         return
+    command = [_py_spy(), "record", "--pid", str(pid), "--nonblocking", "-o", output]
     recorder = subprocess.Popen(
-        [_py_spy(), "record", "--pid", str(pid), "--rate", "250", "--idle", "-o", output]
+        [*command, "--format", _PY_SPY_FORMATS.get(Path(output).suffix, "flamegraph")]
     )
     try:
         yield
     finally:
         recorder.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
         recorder.wait()
+
+
+# py-spy's output formats by the file's suffix: collapsed stacks, speedscope, else an SVG.
+_PY_SPY_FORMATS = {".txt": "raw", ".json": "speedscope"}
 
 
 def _py_spy() -> str:
