@@ -168,8 +168,11 @@ async def fetch_page(
     session: AsyncSession, query: Select[R], window: PageRequest
 ) -> tuple[Sequence[R], int]:
     """One page of `query`'s rows and the total number of rows it matches."""
-    rows = await session.scalars(query.limit(window.limit).offset(window.offset))
-    return rows.all(), await count_rows(session, query)
+    rows = (await session.scalars(query.limit(window.limit).offset(window.offset))).all()
+    if len(rows) < window.limit and (rows or window.offset == 0):
+        # A short page is the last one: it tells the total without a count.
+        return rows, window.offset + len(rows)
+    return rows, await count_rows(session, query)
 
 
 async def count_rows(session: AsyncSession, query: Select[*tuple[Any, ...]]) -> int:

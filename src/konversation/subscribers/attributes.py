@@ -32,7 +32,7 @@ from konversation.subscribers.models import (
     SubscriberTag,
     value_key,
 )
-from konversation.subscribers.service import get_subscriber
+from konversation.subscribers.service import subscriber_id
 
 MAX_ITEMS = 20
 
@@ -75,17 +75,17 @@ class Pick:
 
 async def add_tags(session: AsyncSession, bot_id: int, *, user_ns: str, tags: Pick) -> None:
     """Tag a subscriber; a tag they already have is left as it is."""
-    subscriber = await get_subscriber(session, bot_id, user_ns)
+    subscriber_pk = await subscriber_id(session, bot_id, user_ns)
     found = await _catalog_items(session, TAGS, bot_id, tags)
-    added = await _link(session, SubscriberTag.tag_id, subscriber.id, {t.id for t in found})
+    added = await _link(session, SubscriberTag.tag_id, subscriber_pk, {t.id for t in found})
     await _count_tagged(session, added, 1)
 
 
 async def remove_tags(session: AsyncSession, bot_id: int, *, user_ns: str, tags: Pick) -> None:
     """Untag a subscriber; a tag they do not have is simply not there to remove."""
-    subscriber = await get_subscriber(session, bot_id, user_ns)
+    subscriber_pk = await subscriber_id(session, bot_id, user_ns)
     found = await _catalog_items(session, TAGS, bot_id, tags)
-    removed = await _unlink(session, SubscriberTag.tag_id, subscriber.id, {t.id for t in found})
+    removed = await _unlink(session, SubscriberTag.tag_id, subscriber_pk, {t.id for t in found})
     await _count_tagged(session, removed, -1)
 
 
@@ -110,7 +110,7 @@ async def set_fields(
     `values` follow `fields.refs`; an empty value (None or "") clears its field. Over-long text
     is cut to its type's limit. A field named twice takes the last of its values.
     """
-    subscriber = await get_subscriber(session, bot_id, user_ns)
+    subscriber_pk = await subscriber_id(session, bot_id, user_ns)
     found = await _catalog_items(session, USER_FIELDS, bot_id, fields)
     typed: dict[int, Any] = {}
     errors: dict[str, list[str]] = {}
@@ -122,7 +122,7 @@ async def set_fields(
             errors[path] = [f"The {path} field {bad}."]
     if errors:
         raise Invalid(errors)
-    await _store_values(session, subscriber.id, typed)
+    await _store_values(session, subscriber_pk, typed)
 
 
 async def clear_fields(session: AsyncSession, bot_id: int, *, user_ns: str, fields: Pick) -> None:
@@ -164,17 +164,17 @@ async def add_labels(
     session: AsyncSession, bot_id: int, *, workspace_id: int, user_ns: str, labels: Pick
 ) -> None:
     """Put the workspace's labels on a subscriber; labels are never created on the way."""
-    subscriber = await get_subscriber(session, bot_id, user_ns)
+    subscriber_pk = await subscriber_id(session, bot_id, user_ns)
     found = await _labels(session, workspace_id, labels)
-    await _link(session, SubscriberLabel.label_id, subscriber.id, {label.id for label in found})
+    await _link(session, SubscriberLabel.label_id, subscriber_pk, {label.id for label in found})
 
 
 async def remove_labels(
     session: AsyncSession, bot_id: int, *, workspace_id: int, user_ns: str, labels: Pick
 ) -> None:
-    subscriber = await get_subscriber(session, bot_id, user_ns)
+    subscriber_pk = await subscriber_id(session, bot_id, user_ns)
     found = await _labels(session, workspace_id, labels)
-    await _unlink(session, SubscriberLabel.label_id, subscriber.id, {label.id for label in found})
+    await _unlink(session, SubscriberLabel.label_id, subscriber_pk, {label.id for label in found})
 
 
 async def _labels(session: AsyncSession, workspace_id: int, pick: Pick) -> list[Label]:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.db import PageRequest, dialect_insert, utcnow
@@ -37,13 +37,23 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 async def get_subscriber(session: AsyncSession, bot_id: int, user_ns: str) -> Subscriber:
-    number = number_in_bot(user_ns, Kind.SUBSCRIBER, bot_id, NOT_FOUND)
-    subscriber = await session.scalar(
-        select(Subscriber).where(Subscriber.bot_id == bot_id, Subscriber.number == number)
-    )
+    subscriber = await session.scalar(select(Subscriber).where(_named(bot_id, user_ns)))
     if subscriber is None:
         raise NotFound(NOT_FOUND)
     return subscriber
+
+
+async def subscriber_id(session: AsyncSession, bot_id: int, user_ns: str) -> int:
+    """Only the id of a subscriber, for writes that need nothing else of them."""
+    found = await session.scalar(select(Subscriber.id).where(_named(bot_id, user_ns)))
+    if found is None:
+        raise NotFound(NOT_FOUND)
+    return found
+
+
+def _named(bot_id: int, user_ns: str) -> ColumnElement[bool]:
+    number = number_in_bot(user_ns, Kind.SUBSCRIBER, bot_id, NOT_FOUND)
+    return and_(Subscriber.bot_id == bot_id, Subscriber.number == number)
 
 
 async def get_by_user_id(session: AsyncSession, bot_id: int, user_id: str) -> Subscriber:
