@@ -151,11 +151,11 @@ class TestBroadcastByUserNs:
             ),
             (
                 {"max_per_minute": 0},
-                {"max_per_minute": ["The max_per_minute field must be between 1 and 100000."]},
+                {"max_per_minute": ["The max_per_minute field must be between 1 and 600000."]},
             ),
             (
-                {"max_per_minute": 100_001},
-                {"max_per_minute": ["The max_per_minute field must be between 1 and 100000."]},
+                {"max_per_minute": 600_001},
+                {"max_per_minute": ["The max_per_minute field must be between 1 and 600000."]},
             ),
             ({"type": "PIGEON"}, {"type": ["The selected type is invalid."]}),
         ]

@@ -98,6 +98,24 @@ async def record_message(
     return message
 
 
+def bot_message(
+    subscriber: Subscriber,
+    conversation: Conversation | None,
+    *,
+    msg_type: str,
+    content: str,
+    payload: dict[str, Any],
+) -> Message:
+    """A message of the bot, counted on the subscriber and their open `conversation` as
+    `record_message` would, but left to the caller to store: for callers that store many at
+    once."""
+    message = _new_message(subscriber, Direction.OUT, msg_type, content, payload, None, None)
+    _touch_subscriber(subscriber, message)
+    if conversation is not None:
+        _count(conversation, message)
+    return message
+
+
 async def reply(
     session: AsyncSession,
     subscriber: Subscriber,

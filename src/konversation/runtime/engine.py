@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
-from sqlalchemy import Text, cast, select, update
+from sqlalchemy import Text, cast, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from konversation.channels import base as out
@@ -36,12 +36,13 @@ from konversation.db import session_scope, utcnow
 from konversation.errors import KonversationError, NotFound
 from konversation.flows import format as fmt
 from konversation.flows import index
-from konversation.flows.models import MAIN_FLOW_NUMBER, Flow, NodeRef
+from konversation.flows.models import MAIN_FLOW_NUMBER, Flow
 from konversation.flows.service import SUB_FLOWS
 from konversation.ids import Kind, format_ns
-from konversation.runtime import outbox, shop
+from konversation.runtime import shop
 from konversation.runtime.actions import ActionContext, render_value, run_action
 from konversation.runtime.conditions import Facts, branch_taken
+from konversation.runtime.lookups import Lookups, parse_node, raw_node
 from konversation.runtime.messages import (
     Press,
     channel_messages,
@@ -51,6 +52,7 @@ from konversation.runtime.messages import (
     read_payload,
 )
 from konversation.runtime.models import Run, RunStatus, WaitKind
+from konversation.runtime.outbox import Outbox, OutboxBatch
 from konversation.runtime.templates import render
 from konversation.runtime.variables import variables_for
 from konversation.subscribers import attributes
@@ -100,22 +102,33 @@ class Engine:
     ) -> Run:
         """Run `flow` for the subscriber from its start, or from `node_id`, until it waits or
         ends."""
-        if node_id is not None and _raw_node(flow, node_id) is None:
+        if node_id is not None and raw_node(flow, node_id) is None:
             raise NotFound(index.NODE_NOT_FOUND)
-        run = Run(
-            bot_id=subscriber.bot_id,
-            subscriber_id=subscriber.id,
-            flow_id=flow.id,
-            node_id=node_id if node_id is not None else flow.definition.get("start"),
-            stack=[],
-            variables=dict(variables or {}),
-            status=RunStatus.RUNNING,
-            origin=origin,
-        )
+        run = Run(**_new_run(subscriber, flow, node_id, variables, origin))
         session.add(run)
         await session.flush()
         await _Turn(self, session, subscriber, run, channel).go()
         return run
+
+    async def start_many(
+        self, session: AsyncSession, subscribers: Sequence[Subscriber], flow: Flow, *, origin: str
+    ) -> None:
+        """Run `flow` for each of `subscribers` from its start, as `start` does, reading and
+        writing in bulk: a few statements for the lot. Any failure raises, leaving the caller
+        to roll back and start the flows one by one."""
+        lookups = Lookups(session)
+        await lookups.prefetch(subscribers)
+        batch = OutboxBatch(session, lookups)
+        rows = [_new_run(s, flow, None, None, origin) for s in subscribers]
+        ids = await session.scalars(
+            insert(Run).returning(Run.id, sort_by_parameter_order=True), rows
+        )
+        # The runs stay out of the session: their rows are written once, when all are done.
+        runs = [Run(id=run_id, **row) for run_id, row in zip(ids, rows, strict=True)]
+        for subscriber, run in zip(subscribers, runs, strict=True):
+            await _Turn(self, session, subscriber, run, None, outbox=batch).go()
+        await batch.flush()
+        await session.execute(update(Run), [_run_state(run) for run in runs])
 
     async def send(
         self,
@@ -128,9 +141,10 @@ class Engine:
     ) -> None:
         """Queue messages outside any flow."""
         batch = uuid.uuid4().hex
+        queue = Outbox(session, Lookups(session))
         for position, message in enumerate(messages):
-            await outbox.queue(
-                session, subscriber, message, key=f"{origin}:{batch}:{position}", channel=channel
+            await queue.queue(
+                subscriber, message, key=f"{origin}:{batch}:{position}", channel=channel
             )
 
     async def receive(
@@ -328,12 +342,16 @@ class _Turn:
         subscriber: Subscriber,
         run: Run,
         channel: str | None,
+        *,
+        outbox: Outbox | None = None,
     ) -> None:
         self.engine = engine
         self.session = session
         self.subscriber = subscriber
         self.run = run
         self.channel = channel
+        self.outbox = outbox or Outbox(session, Lookups(session))
+        self.lookups = self.outbox.lookups
         self.steps = 0
         self._variables: dict[str, Any] | None = None
         self._flows: dict[int, Flow] = {}
@@ -350,7 +368,7 @@ class _Turn:
                 await self._end_flow(None, None)
                 continue
             flow = await self._flow(run.flow_id)
-            node = _parsed_node(flow, run.node_id)
+            node = self.lookups.node(flow, run.node_id)
             if node is None:
                 self._fail(f'The node "{run.node_id}" is not in the flow "{flow.name}".')
                 return
@@ -365,7 +383,7 @@ class _Turn:
 
     async def time_up(self) -> None:
         """The delay ended, or the question was not answered in time."""
-        node = _parsed_node(await self._flow(self.run.flow_id), str(self.run.node_id))
+        node = self.lookups.node(await self._flow(self.run.flow_id), str(self.run.node_id))
         if isinstance(node, fmt.DelayNode):
             await self.go_on(node.next)
         elif isinstance(node, fmt.UserInputNode):
@@ -375,7 +393,7 @@ class _Turn:
 
     async def answer(self, text: str) -> None:
         """The subscriber's reply to the question the run waits on."""
-        node = _parsed_node(await self._flow(self.run.flow_id), str(self.run.node_id))
+        node = self.lookups.node(await self._flow(self.run.flow_id), str(self.run.node_id))
         if not isinstance(node, fmt.UserInputNode):
             self._fail("The run waited for an answer on a node that asks nothing.")
             return
@@ -452,6 +470,7 @@ class _Turn:
                 self.session, self.subscriber, await self._vars(), self.engine.http
             )
             done = await run_action(action, context)
+            self.lookups.forget(self.subscriber)  # whatever the action changed is read anew
             if done.changed:
                 self._variables = None
             if done.jump is not None:
@@ -566,7 +585,7 @@ class _Turn:
             log.warning("Run %s ends: the flow that started its sub flow is gone", run.id)
             run.stack, run.status, run.node_id = [], RunStatus.DONE, None
             return
-        node = _parsed_node(caller, frame["node_id"])
+        node = self.lookups.node(caller, frame["node_id"])
         run.flow_id = caller.id
         if not isinstance(node, fmt.StartFlowNode):
             run.node_id = None
@@ -621,13 +640,11 @@ class _Turn:
     async def _queue(self, messages: Sequence[out.Outbound]) -> None:
         for position, message in enumerate(messages):
             key = f"run:{self.run.id}:{self.run.steps}:{position}"
-            await outbox.queue(
-                self.session, self.subscriber, message, key=key, channel=self.channel
-            )
+            await self.outbox.queue(self.subscriber, message, key=key, channel=self.channel)
 
     async def _vars(self) -> dict[str, Any]:
         if self._variables is None:
-            self._variables = await variables_for(self.session, self.subscriber, self.run.variables)
+            self._variables = await variables_for(self.lookups, self.subscriber, self.run.variables)
         return self._variables
 
     async def _flow(self, flow_id: int) -> Flow:
@@ -636,13 +653,7 @@ class _Turn:
         return self._flows[flow_id]
 
     async def _node_number(self, flow: Flow, node_id: str) -> int:
-        number = await self.session.scalar(
-            select(NodeRef.number).where(NodeRef.flow_id == flow.id, NodeRef.node_id == node_id)
-        )
-        if number is None:  # a flow saved before nodes were numbered
-            await index.index_flow(self.session, flow)
-            return await self._node_number(flow, node_id)
-        return int(number)
+        return await self.lookups.node_number(flow, node_id)
 
     async def _keep_answer(self, node: fmt.UserInputNode, value: Any) -> bool:
         """Store the accepted answer in the node's field; False when the field refuses it."""
@@ -664,6 +675,7 @@ class _Turn:
         except KonversationError as refused:
             log.info("The answer of %s does not fit %s: %s", user_ns, node.var_ns, refused)
             return False
+        self.lookups.forget(self.subscriber)
         self._variables = None
         return True
 
@@ -716,16 +728,53 @@ def _iso(text: str, parse: Any) -> str | None:
 # Lookups
 
 
-def _raw_node(flow: Flow, node_id: str) -> dict[str, Any] | None:
-    return next((n for n in flow.definition.get("nodes", []) if n.get("id") == node_id), None)
+def _new_run(
+    subscriber: Subscriber,
+    flow: Flow,
+    node_id: str | None,
+    variables: Mapping[str, Any] | None,
+    origin: str,
+) -> dict[str, Any]:
+    """The columns of a run of `flow` about to start at `node_id` (None: the flow's start)."""
+    now = utcnow()
+    return {
+        "bot_id": subscriber.bot_id,
+        "subscriber_id": subscriber.id,
+        "flow_id": flow.id,
+        "node_id": node_id if node_id is not None else flow.definition.get("start"),
+        "stack": [],
+        "variables": dict(variables or {}),
+        "status": RunStatus.RUNNING,
+        "wait": None,
+        "due_at": None,
+        "attempts": 0,
+        "offered": [],
+        "steps": 0,
+        "origin": origin,
+        "error": None,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
-def _parsed_node(flow: Flow, node_id: str) -> fmt.NodeBase | None:
-    raw = _raw_node(flow, node_id)
-    if raw is None:
-        return None
-    model = fmt.NODE_TYPES[raw["type"]]
-    return model.model_validate(raw)
+_RUN_STATE = (
+    "flow_id",
+    "node_id",
+    "stack",
+    "variables",
+    "status",
+    "wait",
+    "due_at",
+    "attempts",
+    "offered",
+    "steps",
+    "error",
+)
+
+
+def _run_state(run: Run) -> dict[str, Any]:
+    """Where a run stands, as the update of its row."""
+    return {"id": run.id, "updated_at": utcnow()} | {c: getattr(run, c) for c in _RUN_STATE}
 
 
 async def _node_numbered(
@@ -735,7 +784,7 @@ async def _node_numbered(
         flow, node_id = await index.node_by_ns(session, bot_id, index.node_ns(bot_id, number))
     except NotFound:
         return None
-    node = _parsed_node(flow, node_id)
+    node = parse_node(flow, node_id)
     return None if node is None else (flow, node)
 
 

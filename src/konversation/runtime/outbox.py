@@ -1,8 +1,9 @@
 """Messages to subscribers: logged and queued in the caller's transaction, delivered after it.
 
-`queue` writes the message log entry and an outbox row (`Delivery`) together, so a message is
-sent if and only if the work that produced it committed. `deliver_due` sends what is due, one
-message per subscriber at a time so that each subscriber gets their messages in order.
+`Outbox.queue` writes the message log entry and an outbox row (`Delivery`) together, so a
+message is sent if and only if the work that produced it committed; `OutboxBatch` does the same
+for many turns at once, in a few statements. `deliver_due` sends what is due, each subscriber's
+messages in order.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, func, or_, select, update
+from sqlalchemy import event, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -29,14 +30,12 @@ from konversation.channels.base import (
     message_json,
 )
 from konversation.channels.directory import ChannelDirectory
-from konversation.channels.models import ChannelType
-from konversation.channels.service import enabled_types
 from konversation.conversations.models import Direction, Message
-from konversation.conversations.service import record_message
+from konversation.conversations.service import bot_message, record_message
 from konversation.db import session_scope, utcnow
-from konversation.ids import Kind, format_ns
+from konversation.runtime.lookups import Lookups, Route
 from konversation.runtime.models import Delivery, DeliveryStatus
-from konversation.subscribers.models import Subscriber, SubscriberChannel
+from konversation.subscribers.models import Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -52,44 +51,104 @@ CONCURRENT_SENDS = 32
 QUEUED = "konversation.outbox.queued"
 
 
-async def queue(
-    session: AsyncSession,
-    subscriber: Subscriber,
-    message: Outbound,
-    *,
-    key: str,
-    channel: str | None = None,
-) -> Message:
-    """Log `message` as sent by the bot and queue it for the subscriber's channel.
+class Outbox:
+    """Queues a unit of work's messages: each logged and queued at once."""
 
-    `key` names the step that produced it; queuing the same key twice is an error the caller's
-    transaction rolls back with. `channel` prefers a channel over the one the subscriber last
-    wrote from.
-    """
-    route = await _route(session, subscriber, channel)
-    data = message_json(message)
-    logged = await record_message(
-        session,
-        subscriber,
-        direction=Direction.OUT,
-        msg_type=data["type"],
-        content=summary(message),
-        payload=data,
-    )
-    session.add(
-        Delivery(
-            key=key,
-            bot_id=subscriber.bot_id,
-            subscriber_id=subscriber.id,
-            message_id=logged.id,
-            channel=route.channel if route else None,
-            recipient=route.recipient if route else None,
-            body=data,
-            status=DeliveryStatus.PENDING if route else DeliveryStatus.UNROUTABLE,
+    def __init__(self, session: AsyncSession, lookups: Lookups) -> None:
+        self.session = session
+        self.lookups = lookups
+
+    async def queue(
+        self, subscriber: Subscriber, message: Outbound, *, key: str, channel: str | None = None
+    ) -> None:
+        """Log `message` as sent by the bot and queue it for the subscriber's channel.
+
+        `key` names the step that produced it; queuing the same key twice is an error the
+        caller's transaction rolls back with. `channel` prefers a channel over the one the
+        subscriber last wrote from.
+        """
+        route = await self.lookups.route(subscriber, channel)
+        data = message_json(message)
+        logged = await record_message(
+            self.session,
+            subscriber,
+            direction=Direction.OUT,
+            msg_type=data["type"],
+            content=summary(message),
+            payload=data,
         )
-    )
-    session.info[QUEUED] = True
-    return logged
+        self.session.add(Delivery(**_delivery(subscriber, route, data, key), message_id=logged.id))
+        self.session.info[QUEUED] = True
+
+    async def flush(self) -> None:
+        """Nothing is held back here."""
+
+
+class OutboxBatch(Outbox):
+    """Queues the messages of many turns and stores them all at once, with `flush`: a few
+    statements for thousands of messages. The turns must not read the log back meanwhile."""
+
+    def __init__(self, session: AsyncSession, lookups: Lookups) -> None:
+        super().__init__(session, lookups)
+        self._messages: list[dict[str, Any]] = []
+        self._deliveries: list[dict[str, Any]] = []
+
+    async def queue(
+        self, subscriber: Subscriber, message: Outbound, *, key: str, channel: str | None = None
+    ) -> None:
+        route = await self.lookups.route(subscriber, channel)
+        data = message_json(message)
+        conversation = await self.lookups.conversation(subscriber)
+        logged = bot_message(
+            subscriber, conversation, msg_type=data["type"], content=summary(message), payload=data
+        )
+        self._messages.append(
+            {column: getattr(logged, column) for column in _MESSAGE_COLUMNS}
+            | {"mid": secrets.token_hex(16)}
+        )
+        self._deliveries.append(_delivery(subscriber, route, data, key))
+
+    async def flush(self) -> None:
+        if not self._messages:
+            return
+        logged = await self.session.execute(
+            insert(Message).returning(Message.id, sort_by_parameter_order=True), self._messages
+        )
+        for delivery, message_id in zip(self._deliveries, logged.scalars(), strict=True):
+            delivery["message_id"] = message_id
+        await self.session.execute(insert(Delivery), self._deliveries)
+        self._messages, self._deliveries = [], []
+        self.session.info[QUEUED] = True
+
+
+_MESSAGE_COLUMNS = (
+    "bot_id",
+    "subscriber_id",
+    "direction",
+    "msg_type",
+    "content",
+    "payload",
+    "agent_id",
+    "created_at",
+)
+
+
+def _delivery(
+    subscriber: Subscriber, route: Route | None, data: dict[str, Any], key: str
+) -> dict[str, Any]:
+    """The outbox row of a message, but for the log entry it belongs to."""
+    return {
+        "key": key,
+        "bot_id": subscriber.bot_id,
+        "subscriber_id": subscriber.id,
+        "channel": route.channel if route else None,
+        "recipient": route.recipient if route else None,
+        "body": data,
+        "status": DeliveryStatus.PENDING if route else DeliveryStatus.UNROUTABLE,
+        "attempts": 0,
+        "due_at": utcnow(),
+        "created_at": utcnow(),
+    }
 
 
 def summary(message: Outbound) -> str:
@@ -99,37 +158,6 @@ def summary(message: Outbound) -> str:
     if isinstance(message, Cards):
         return " | ".join(card.title for card in message.cards)
     return message.text
-
-
-@dataclass(frozen=True)
-class Route:
-    channel: str
-    recipient: str
-
-
-async def _route(
-    session: AsyncSession, subscriber: Subscriber, preferred: str | None
-) -> Route | None:
-    """Where the subscriber is reached: the preferred channel, else the one they last wrote
-    from, else any of theirs the bot has; a subscriber known only to the API is reached through
-    the bot's API channel under their user id."""
-    available = await enabled_types(session, subscriber.bot_id)
-    identities = dict(
-        (
-            await session.execute(
-                select(SubscriberChannel.type, SubscriberChannel.user_id).where(
-                    SubscriberChannel.subscriber_id == subscriber.id
-                )
-            )
-        ).all()
-    )
-    for type_ in (preferred, subscriber.last_channel, *sorted(identities)):
-        if type_ and type_ in identities and type_ in available:
-            return Route(type_, identities[type_])
-    if ChannelType.API in available:
-        ns = format_ns(subscriber.bot_id, Kind.SUBSCRIBER, subscriber.number)
-        return Route(ChannelType.API, subscriber.user_id or ns)
-    return None
 
 
 def waking_session_class(wake: Callable[[], None]) -> type[Session]:

@@ -13,12 +13,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from konversation.flows.models import Field, FieldScope
+from konversation.flows.models import FieldScope
 from konversation.ids import Kind, format_ns
-from konversation.subscribers.models import Subscriber, SubscriberFieldValue
+from konversation.runtime.lookups import Lookups
+from konversation.subscribers.models import Subscriber
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 
@@ -42,25 +40,14 @@ def template_name(name: str) -> str:
 
 
 async def variables_for(
-    session: AsyncSession, subscriber: Subscriber, own: Mapping[str, Any]
+    lookups: Lookups, subscriber: Subscriber, own: Mapping[str, Any]
 ) -> dict[str, Any]:
     found: dict[str, Any] = {name: getattr(subscriber, name) for name in _DETAILS}
     found["user_ns"] = format_ns(subscriber.bot_id, Kind.SUBSCRIBER, subscriber.number)
     found["last_input"] = subscriber.last_input_text
-    values: dict[int, Any] = dict(
-        (
-            await session.execute(
-                select(SubscriberFieldValue.field_id, SubscriberFieldValue.value).where(
-                    SubscriberFieldValue.subscriber_id == subscriber.id
-                )
-            )
-        ).all()
-    )
+    values = await lookups.field_values(subscriber)
     # By number, so that of two fields whose names read alike the older one always wins.
-    fields = await session.scalars(
-        select(Field).where(Field.bot_id == subscriber.bot_id).order_by(Field.number)
-    )
-    for field in fields:
+    for field in await lookups.fields(subscriber.bot_id):
         ns = format_ns(subscriber.bot_id, Kind.FIELD, field.number)
         value = field.value if field.scope == FieldScope.BOT else values.get(field.id)
         found[ns] = value

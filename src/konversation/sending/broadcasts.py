@@ -60,13 +60,13 @@ MAX_TAGS = 10
 MAX_SEGMENTS = 10
 MAX_FIELDS = 10
 DEFAULT_PER_MINUTE = 60
-MAX_PER_MINUTE = 100_000
+MAX_PER_MINUTE = 600_000
 MESSAGE_TYPES = ("EMAIL", "SMS", "WHATSAPP_TEMPLATE", "FACEBOOK_NOTIFICATION")
 # The last second a unix timestamp may name (9999-12-31 23:59:59 UTC).
 LAST_TIME = 253_402_300_799
 # Recipients one call of run_due_broadcasts handles at most, and one transaction at most.
-BATCH = 200
-CHUNK = 25
+BATCH = 1000
+CHUNK = 250
 # How long a worker holds a broadcast before another may take it over (after a crash).
 LEASE = dt.timedelta(minutes=2)
 LIVE = (BroadcastStatus.SCHEDULED, BroadcastStatus.RUNNING)
@@ -462,17 +462,14 @@ async def _step(
         )
     ).all()
     batch, more = candidates[:take], len(candidates) > take
+    if batch:
+        broadcast.cursor = batch[-1].id
     flow = await session.get_one(Flow, broadcast.flow_id)
     fields = await _user_field_settings(session, broadcast)
-    handled = 0
-    for subscriber in batch:
-        # Read first: a failed start rolls back its savepoint, which expires the subscriber.
-        broadcast.cursor = subscriber.id
-        outcome = await _reach(session, engine, broadcast, flow, subscriber, fields)
-        if outcome is None:
-            continue
-        handled += 1
+    outcomes = await _reach(session, engine, broadcast, flow, batch, fields)
+    for outcome in outcomes:
         _count(broadcast, outcome)
+    handled = len(outcomes)
     if not more:
         broadcast.status = BroadcastStatus.DONE
         broadcast.finished_at = now
@@ -511,45 +508,88 @@ async def _reach(
     engine: Engine,
     broadcast: Broadcast,
     flow: Flow,
-    subscriber: Subscriber,
+    batch: Sequence[Subscriber],
     fields: list[FieldSetting],
-) -> Outcome | None:
-    """Start the flow for one recipient; None when the broadcast had reached them already."""
-    subscriber_id = subscriber.id
-    insert = dialect_insert(session)(BroadcastRecipient).values(
-        broadcast_id=broadcast.id,
-        subscriber_id=subscriber_id,
-        outcome=Outcome.SENT,
-        at=utcnow(),
+) -> list[Outcome]:
+    """Start the flow for the recipients the broadcast had not reached yet; answers the
+    outcome of each of them."""
+    refused = {s.id for s in batch if refusal(s) is not None}
+    claimed = await _claim_recipients(session, broadcast, batch, refused)
+    ready = [s for s in batch if s.id in claimed and s.id not in refused]
+    failed = await _start_flows(session, engine, flow, ready, fields)
+    if failed:
+        await session.execute(
+            update(BroadcastRecipient)
+            .where(
+                BroadcastRecipient.broadcast_id == broadcast.id,
+                BroadcastRecipient.subscriber_id.in_(failed),
+            )
+            .values(outcome=Outcome.FAILED)
+        )
+    return [
+        Outcome.SKIPPED if i in refused else Outcome.FAILED if i in failed else Outcome.SENT
+        for i in sorted(claimed)
+    ]
+
+
+async def _claim_recipients(
+    session: AsyncSession, broadcast: Broadcast, batch: Sequence[Subscriber], refused: set[int]
+) -> set[int]:
+    """Record the batch as reached, but for those reached already; answers who is new."""
+    if not batch:
+        return set()
+    now = utcnow()
+    rows = [
+        {
+            "broadcast_id": broadcast.id,
+            "subscriber_id": s.id,
+            "outcome": Outcome.SKIPPED if s.id in refused else Outcome.SENT,
+            "at": now,
+        }
+        for s in batch
+    ]
+    claim = dialect_insert(session)(BroadcastRecipient).values(rows).on_conflict_do_nothing()
+    return set(await session.scalars(claim.returning(BroadcastRecipient.subscriber_id)))
+
+
+async def _start_flows(
+    session: AsyncSession,
+    engine: Engine,
+    flow: Flow,
+    ready: Sequence[Subscriber],
+    fields: list[FieldSetting],
+) -> set[int]:
+    """Start the flow for all of `ready` at once; should any fail, undo that and start them one
+    by one, each in its own savepoint. Answers the ids of those whose flow failed."""
+    if not ready:
+        return set()
+    try:
+        async with session.begin_nested():
+            for subscriber in ready:
+                await _set_user_fields(session, subscriber, fields)
+            await engine.start_many(session, ready, flow, origin=ORIGIN)
+        return set()
+    except Exception:
+        log.warning("A batch of broadcast recipients failed: starting them one by one")
+    # The rollback expired what the batch loaded: read the recipients afresh.
+    again = await session.scalars(
+        select(Subscriber)
+        .where(Subscriber.id.in_([s.id for s in ready]))
+        .order_by(Subscriber.id)
+        .execution_options(populate_existing=True)
     )
-    claimed = await session.scalar(
-        insert.on_conflict_do_nothing().returning(BroadcastRecipient.subscriber_id)
-    )
-    if claimed is None:
-        return None
-    outcome = Outcome.SENT
-    reason = refusal(subscriber)
-    if reason is not None:
-        outcome = Outcome.SKIPPED
-    else:
+    failed: set[int] = set()
+    for subscriber in again:
+        subscriber_id = subscriber.id
         try:
             # Whatever the flow did so far is undone with the savepoint when it fails.
             async with session.begin_nested():
                 await _set_user_fields(session, subscriber, fields)
                 await engine.start(session, subscriber, flow, origin=ORIGIN)
         except Exception:  # one recipient's failure must not hold up the others
-            log.exception("Broadcast %s failed for subscriber %s", broadcast.id, subscriber_id)
-            outcome = Outcome.FAILED
-    if outcome != Outcome.SENT:
-        await session.execute(
-            update(BroadcastRecipient)
-            .where(
-                BroadcastRecipient.broadcast_id == broadcast.id,
-                BroadcastRecipient.subscriber_id == subscriber_id,
-            )
-            .values(outcome=outcome)
-        )
-    return outcome
+            log.exception("Broadcast flow %s failed for subscriber %s", flow.id, subscriber_id)
+            failed.add(subscriber_id)
+    return failed
 
 
 async def _user_field_settings(session: AsyncSession, broadcast: Broadcast) -> list[FieldSetting]:
