@@ -221,21 +221,65 @@ def schedule(rate: float, seconds: float, prefix: str, seed: int) -> list[Planne
     return plan
 
 
-async def send_all(
-    client: httpx.AsyncClient, url: str, secret: str, plan: Sequence[Planned]
-) -> list[Sent]:
+class Poster:
+    """POSTs over HTTP/1.1 keep-alive connections to one server, opening another whenever all
+    are busy: a message leaves on time however slowly answers come (httpx's pool would queue it,
+    and its bookkeeping grows with the queue until it stalls the sender)."""
+
+    def __init__(self, base_url: str) -> None:
+        url = httpx.URL(base_url)
+        self._host, self._port = url.host, url.port or 80
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        """The answer's status; 0 when the connection failed."""
+        lines = [f"POST {path} HTTP/1.1", f"Host: {self._host}", f"Content-Length: {len(body)}"]
+        request = "\r\n".join([*lines, *(f"{k}: {v}" for k, v in headers.items()), "", ""])
+        reused = bool(self._idle)
+        connection = self._idle.pop() if reused else await self._connect()
+        try:
+            status = await self._exchange(connection, request.encode() + body)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            connection[1].close()
+            # An idle connection the server closed meanwhile: the message never left.
+            return await self.post(path, body, headers) if reused else 0
+        self._idle.append(connection)
+        return status
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection(self._host, self._port)
+
+    @staticmethod
+    async def _exchange(
+        connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes
+    ) -> int:
+        reader, writer = connection
+        writer.write(request)
+        status = int((await reader.readuntil(b"\r\n")).split()[1])
+        length = 0
+        while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        for _reader, writer in self._idle:
+            writer.close()
+
+
+async def send_all(poster: Poster, path: str, secret: str, plan: Sequence[Planned]) -> list[Sent]:
     started = time.monotonic() + 0.1
     sending = []
     for planned in plan:
         due = started + planned.offset
         await asyncio.sleep(max(0.0, due - time.monotonic()))
-        sending.append(asyncio.create_task(send_one(client, url, secret, planned, due)))
+        sending.append(asyncio.create_task(send_one(poster, path, secret, planned, due)))
     return list(await asyncio.gather(*sending))
 
 
-async def send_one(
-    client: httpx.AsyncClient, url: str, secret: str, planned: Planned, due: float
-) -> Sent:
+async def send_one(poster: Poster, path: str, secret: str, planned: Planned, due: float) -> Sent:
     body = json.dumps(
         {"user_id": planned.user_id, "first_name": planned.first_name, "text": planned.text}
     ).encode()
@@ -246,11 +290,7 @@ async def send_one(
         SIGNATURE_HEADER: sign(secret, timestamp, body),
     }
     sent_at = time.monotonic()
-    try:
-        status = (await client.post(url, content=body, headers=headers)).status_code
-    except httpx.TransportError as failed:
-        print(f"{planned.text}: {failed!r}", file=sys.stderr)
-        status = 0
+    status = await poster.post(path, body, headers)
     answered_in = time.monotonic() - sent_at
     return Sent(planned, sent_at - due, sent_at, answered_in, status)
 
@@ -362,16 +402,17 @@ async def measure(
     server: Server, sink: str, channel: Channel, load: Load, profile: str | None
 ) -> Result:
     """Warm the server up, then send the measured schedule; `profile` names a py-spy file."""
-    url = server.base_url + INBOUND_PATH.format(uid=channel.uid)
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    path = INBOUND_PATH.format(uid=channel.uid)
+    poster = Poster(server.base_url)
+    async with httpx.AsyncClient(timeout=30) as client:
         warm = schedule(load.rate, WARM_UP_SECONDS, "warm", load.seed)
-        await send_all(client, url, channel.secret, warm)
+        await send_all(poster, path, channel.secret, warm)
         await collect_replies(client, sink, len(warm))
         plan = schedule(load.rate, load.seconds, "m", load.seed)
         with py_spy(server.process.pid, profile):
-            sent = await send_all(client, url, channel.secret, plan)
+            sent = await send_all(poster, path, channel.secret, plan)
             replies = await collect_replies(client, sink, len(plan))
+    poster.close()
     return judge(sent, replies)
 
 
