@@ -123,8 +123,7 @@ def _events(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def reply_baseline_app() -> Starlette:
-    hook = os.environ[SINK_ENV] + SINK_HOOK
-    client = httpx.AsyncClient()
+    sink = Poster(os.environ[SINK_ENV])
 
     async def answer(request: Request) -> Response:
         message = json.loads(await request.body())
@@ -137,7 +136,7 @@ def reply_baseline_app() -> Starlette:
                 "text": expected_reply(message["first_name"], message["text"]),
             },
         }
-        await client.post(hook, content=json.dumps(reply).encode())
+        await sink.post(SINK_HOOK, json.dumps(reply).encode(), {"Content-Type": "application/json"})
         return JSONResponse({"status": "ok"})
 
     async def ready(_request: Request) -> Response:
