@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import platform
@@ -27,6 +28,7 @@ import secrets
 import shlex
 import sys
 import time
+from collections import Counter
 from typing import Any
 
 import httpx
@@ -58,16 +60,22 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _sink_app() -> Starlette:
+    """Counts the messages posted to /hook (the API channel's events, or one plain message a
+    request) and, for the check, how many messages each user got."""
     received = 0
+    per_user: Counter[str] = Counter()
 
     async def take(request: Request) -> Response:
         nonlocal received
-        await request.body()
-        received += 1
+        body = json.loads(await request.body())
+        for event in body.get("events", [body]):
+            received += 1
+            if "user_id" in event:
+                per_user[event["user_id"]] += 1
         return Response(status_code=204)
 
     async def count(_request: Request) -> Response:
-        return JSONResponse({"received": received})
+        return JSONResponse({"received": received, "users": Counter(per_user.values())})
 
     return Starlette(routes=[Route("/hook", take, methods=["POST"]), Route("/count", count)])
 
@@ -193,7 +201,7 @@ async def run_broadcast(
                 bot_id,
                 [tag_ns],
                 [],
-                broadcasts.Request(sub_flow_ns=flow_ns, max_per_minute=100_000),
+                broadcasts.Request(sub_flow_ns=flow_ns, max_per_minute=broadcasts.MAX_PER_MINUTE),
             )
         wanted = before + size * len(MESSAGES)
         while await _received(client, sink) < wanted:

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import JSON, ColumnElement, DateTime, MetaData, Select, event, func, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    MetaData,
+    Select,
+    Table,
+    event,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -61,6 +72,45 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements that skip the ORM's per-object work."""
+    return cast(Table, model.__table__)
+
+
+async def insert_rows(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """INSERT `rows` (each naming the same columns) in one executemany of the driver.
+
+    Each value goes through its column type's bind processor, as SQLAlchemy would send it, but
+    without SQLAlchemy's per-row statement work, which costs ten times what the database does
+    for a row: what bulk writers such as broadcasts need to write thousands of rows a second.
+    """
+    if not rows:
+        return
+    connection = await session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    compiled = insert(table).compile(dialect=dialect, column_keys=names)
+    order = list(compiled.positiontup or ()) if compiled.positional else names
+    processors = [_bind_processor(table.c[name], dialect) for name in order]
+
+    def prepared(row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None else process(value)
+            for value, process in zip((row[name] for name in order), processors, strict=True)
+        )
+
+    parameters: list[Any] = [prepared(row) for row in rows]
+    if not compiled.positional:
+        parameters = [dict(zip(order, values, strict=True)) for values in parameters]
+    await connection.exec_driver_sql(str(compiled), parameters)
+
+
+def _bind_processor(column: ColumnElement[Any], dialect: Dialect) -> Any:
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 class Timestamped:

@@ -9,7 +9,7 @@ one or more events, oldest first:
       "events": [
         {
           "type": "message",
-          "id": "3f0c…",                   # our id of this message, new for each one
+          "id": "1841",                    # our id of this message, the same on a retry
           "user_id": "customer-42",        # the recipient, as the owner's system named them
           "message": {...},                # see below
           "sent_at": "2024-05-01T12:00:00.123456+00:00"
@@ -74,6 +74,7 @@ from typing import Any, get_args
 import httpx
 
 from konversation.channels.base import (
+    Addressed,
     Attachment,
     DeliveryFailed,
     InboundEvent,
@@ -109,12 +110,13 @@ class ApiChannel:
         self._client = client
 
     async def send(self, recipient: str, message: Outbound) -> str:
-        [message_id] = await self.send_many([(recipient, message)])
+        message_id = uuid.uuid4().hex
+        await self.send_many([Addressed(message_id, recipient, message)])
         return message_id
 
-    async def send_many(self, items: Sequence[tuple[str, Outbound]]) -> list[str]:
-        """Deliver (recipient, message) pairs, in order, in one request; answers our id of each
-        message. All are taken or none: `DeliveryFailed` stands for the whole request."""
+    async def send_many(self, items: Sequence[Addressed]) -> None:
+        """Deliver the messages, in order, in one request: all are taken or none, and
+        `DeliveryFailed` stands for the whole request."""
         if len(items) > MAX_EVENTS:
             raise ValueError(f"At most {MAX_EVENTS} messages go in one request")
         now = dt.datetime.now(dt.UTC)
@@ -122,12 +124,12 @@ class ApiChannel:
         events = [
             {
                 "type": "message",
-                "id": uuid.uuid4().hex,
-                "user_id": recipient,
-                "message": message_json(message),
+                "id": item.id,
+                "user_id": item.recipient,
+                "message": message_json(item.message),
                 "sent_at": sent_at,
             }
-            for recipient, message in items
+            for item in items
         ]
         body = _encode({"events": events})
         timestamp = int(now.timestamp())
@@ -144,7 +146,6 @@ class ApiChannel:
                 f"The webhook could not be reached ({type(exc).__name__})", retryable=True
             ) from exc
         _check_delivered(response)
-        return [str(event["id"]) for event in events]
 
     def parse(self, update: Mapping[str, Any]) -> list[InboundEvent]:
         message = parse_inbound(update)

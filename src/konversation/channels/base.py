@@ -154,15 +154,25 @@ class Channel(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Addressed:
+    """A message for one recipient, with our id of it (the same each time it is tried)."""
+
+    id: str
+    recipient: str
+    message: Outbound
+
+
 @runtime_checkable
 class BatchChannel(Channel, Protocol):
-    """A channel that takes many messages in one call (the API channel's webhook)."""
+    """A channel that takes many messages in one call (the API channel's webhook); each
+    message's id there is the one we gave it."""
 
     max_batch: int
 
-    async def send_many(self, items: Sequence[tuple[str, Outbound]]) -> list[str]:
-        """Delivers (recipient, message) pairs in order, at most `max_batch`, all or none;
-        answers the channel's id of each; raises `DeliveryFailed` for the whole call."""
+    async def send_many(self, items: Sequence[Addressed]) -> None:
+        """Delivers the messages in order, at most `max_batch`, all or none; raises
+        `DeliveryFailed` for the whole call."""
         ...
 
 

@@ -21,6 +21,11 @@ class Direction(StrEnum):
     SYSTEM = "system"
 
 
+def new_mid() -> str:
+    """A new message id (`mid`): random, so unique across the server without asking it."""
+    return secrets.token_hex(16)
+
+
 class Message(Timestamped, Base):
     """One line of a conversation: from the subscriber, the bot, an agent, a note or the system."""
 
@@ -32,7 +37,7 @@ class Message(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The message id clients quote back (`chat-messages-by-mids`), unique across the server.
-    mid: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_hex(16))
+    mid: Mapped[str] = mapped_column(String(64), unique=True, default=new_mid)
     bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"))
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(8))

@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from konversation.conversations.models import AgentActivity, Conversation, Direction, Message
+from konversation.conversations.models import (
+    AgentActivity,
+    Conversation,
+    Direction,
+    Message,
+    new_mid,
+)
 from konversation.db import utcnow
 from konversation.subscribers import service as subscribers
 from konversation.subscribers.models import ConversationStatus, Subscriber
@@ -105,15 +111,25 @@ def bot_message(
     msg_type: str,
     content: str,
     payload: dict[str, Any],
-) -> Message:
+) -> dict[str, Any]:
     """A message of the bot, counted on the subscriber and their open `conversation` as
-    `record_message` would, but left to the caller to store: for callers that store many at
-    once."""
-    message = _new_message(subscriber, Direction.OUT, msg_type, content, payload, None, None)
-    _touch_subscriber(subscriber, message)
+    `record_message` would, but left to the caller to store (these are its `messages`
+    columns): for callers that store many at once."""
+    at = utcnow()
+    _touch_subscriber(subscriber, Direction.OUT, at, msg_type, content)
     if conversation is not None:
-        _count(conversation, message)
-    return message
+        _count(conversation, Direction.OUT, at, None)
+    return {
+        "mid": new_mid(),
+        "bot_id": subscriber.bot_id,
+        "subscriber_id": subscriber.id,
+        "direction": Direction.OUT.value,
+        "msg_type": msg_type,
+        "content": content,
+        "payload": payload,
+        "agent_id": None,
+        "created_at": at,
+    }
 
 
 async def reply(
@@ -218,25 +234,26 @@ async def _record(
 ) -> Conversation | None:
     """Store the message; answer the conversation it counted in, if any."""
     session.add(message)
-    _touch_subscriber(subscriber, message)
+    direction = Direction(message.direction)
+    _touch_subscriber(subscriber, direction, message.created_at, message.msg_type, message.content)
     conversation = await _conversation_for(session, subscriber, message)
     if conversation is not None:
-        _count(conversation, message)
+        _count(conversation, direction, message.created_at, message.agent_id)
     await session.flush()
     return conversation
 
 
-def _touch_subscriber(subscriber: Subscriber, message: Message) -> None:
-    direction = Direction(message.direction)
-    at = message.created_at
+def _touch_subscriber(
+    subscriber: Subscriber, direction: Direction, at: dt.datetime, msg_type: str, content: str
+) -> None:
     # Notes and system lines are the team's own: they are not part of the exchange.
     if direction in {Direction.IN, Direction.OUT, Direction.AGENT}:
         subscriber.last_message_at = at
-        subscriber.last_message_type = message.msg_type
+        subscriber.last_message_type = msg_type
     if direction is Direction.IN:
         subscriber.last_interaction_at = at
         subscriber.activity_at = at
-        subscriber.last_input_text = message.content
+        subscriber.last_input_text = content
     elif direction is Direction.OUT:
         subscriber.last_bot_interaction_at = at
 
@@ -251,18 +268,19 @@ async def _conversation_for(
     return await current_conversation(session, subscriber)
 
 
-def _count(conversation: Conversation, message: Message) -> None:
-    direction = Direction(message.direction)
+def _count(
+    conversation: Conversation, direction: Direction, at: dt.datetime, agent_id: int | None
+) -> None:
     if direction is Direction.IN:
         conversation.in_messages += 1
         # The wait runs from the earliest message nobody on the team has answered yet.
-        conversation.waiting_since = conversation.waiting_since or message.created_at
+        conversation.waiting_since = conversation.waiting_since or at
     elif direction is Direction.OUT:
         conversation.bot_messages += 1
     elif direction is Direction.NOTE:
         conversation.number_of_notes += 1
     elif direction is Direction.AGENT:
-        _count_reply(conversation, message.agent_id, message.created_at)
+        _count_reply(conversation, agent_id, at)
 
 
 def _count_reply(conversation: Conversation, agent_id: int | None, at: dt.datetime) -> None:

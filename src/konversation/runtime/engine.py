@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
-from sqlalchemy import Text, cast, insert, select, update
+from sqlalchemy import Text, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from konversation.channels import base as out
@@ -32,7 +32,7 @@ from konversation.channels.base import InboundMessage, chosen_payload
 from konversation.channels.models import ChannelType
 from konversation.conversations.models import Direction, Message
 from konversation.conversations.service import record_message
-from konversation.db import session_scope, utcnow
+from konversation.db import insert_rows, session_scope, table_of, utcnow
 from konversation.errors import KonversationError, NotFound
 from konversation.flows import format as fmt
 from konversation.flows import index
@@ -111,24 +111,28 @@ class Engine:
         return run
 
     async def start_many(
-        self, session: AsyncSession, subscribers: Sequence[Subscriber], flow: Flow, *, origin: str
+        self,
+        session: AsyncSession,
+        subscribers: Sequence[Subscriber],
+        flow: Flow,
+        *,
+        origin: str,
+        key: str,
     ) -> None:
         """Run `flow` for each of `subscribers` from its start, as `start` does, reading and
-        writing in bulk: a few statements for the lot. Any failure raises, leaving the caller
-        to roll back and start the flows one by one."""
+        writing in bulk: a few statements for the lot. `key` is unique to this batch (each
+        subscriber's messages are keyed by it). Any failure raises, leaving the caller to roll
+        back and start the flows one by one."""
         lookups = Lookups(session)
         await lookups.prefetch(subscribers)
         batch = OutboxBatch(session, lookups)
-        rows = [_new_run(s, flow, None, None, origin) for s in subscribers]
-        ids = await session.scalars(
-            insert(Run).returning(Run.id, sort_by_parameter_order=True), rows
-        )
         # The runs stay out of the session: their rows are written once, when all are done.
-        runs = [Run(id=run_id, **row) for run_id, row in zip(ids, rows, strict=True)]
+        runs = [Run(**_new_run(s, flow, None, None, origin)) for s in subscribers]
         for subscriber, run in zip(subscribers, runs, strict=True):
-            await _Turn(self, session, subscriber, run, None, outbox=batch).go()
+            steps = f"{key}:{subscriber.id}"
+            await _Turn(self, session, subscriber, run, None, outbox=batch, key=steps).go()
         await batch.flush()
-        await session.execute(update(Run), [_run_state(run) for run in runs])
+        await insert_rows(session, RUNS, [_run_row(run) for run in runs])
 
     async def send(
         self,
@@ -344,6 +348,7 @@ class _Turn:
         channel: str | None,
         *,
         outbox: Outbox | None = None,
+        key: str | None = None,
     ) -> None:
         self.engine = engine
         self.session = session
@@ -352,6 +357,8 @@ class _Turn:
         self.channel = channel
         self.outbox = outbox or Outbox(session, Lookups(session))
         self.lookups = self.outbox.lookups
+        # What the keys of the run's messages start with: unique to the run.
+        self.key = key or f"run:{run.id}"
         self.steps = 0
         self._variables: dict[str, Any] | None = None
         self._flows: dict[int, Flow] = {}
@@ -611,15 +618,15 @@ class _Turn:
         run.offered = [{"title": r.title, "payload": r.payload} for r in offered]
         if kind != WaitKind.DELAY:
             # The subscriber answers only the latest question or choice.
+            others = [
+                Run.subscriber_id == run.subscriber_id,
+                Run.status == RunStatus.WAITING,
+                Run.wait.in_([WaitKind.INPUT, WaitKind.CHOICE]),
+            ]
+            if run.id is not None:  # a run of start_many has no row yet
+                others.append(Run.id != run.id)
             await self.session.execute(
-                update(Run)
-                .where(
-                    Run.subscriber_id == run.subscriber_id,
-                    Run.status == RunStatus.WAITING,
-                    Run.wait.in_([WaitKind.INPUT, WaitKind.CHOICE]),
-                    Run.id != run.id,
-                )
-                .values(status=RunStatus.SUPERSEDED)
+                update(Run).where(*others).values(status=RunStatus.SUPERSEDED)
             )
 
     def _resume_at(self, node_id: str | None) -> None:
@@ -639,7 +646,7 @@ class _Turn:
 
     async def _queue(self, messages: Sequence[out.Outbound]) -> None:
         for position, message in enumerate(messages):
-            key = f"run:{self.run.id}:{self.run.steps}:{position}"
+            key = f"{self.key}:{self.run.steps}:{position}"
             await self.outbox.queue(self.subscriber, message, key=key, channel=self.channel)
 
     async def _vars(self) -> dict[str, Any]:
@@ -757,24 +764,13 @@ def _new_run(
     }
 
 
-_RUN_STATE = (
-    "flow_id",
-    "node_id",
-    "stack",
-    "variables",
-    "status",
-    "wait",
-    "due_at",
-    "attempts",
-    "offered",
-    "steps",
-    "error",
-)
+RUNS = table_of(Run)
+_RUN_COLUMNS = tuple(c.key for c in RUNS.columns if c.key != "id")
 
 
-def _run_state(run: Run) -> dict[str, Any]:
-    """Where a run stands, as the update of its row."""
-    return {"id": run.id, "updated_at": utcnow()} | {c: getattr(run, c) for c in _RUN_STATE}
+def _run_row(run: Run) -> dict[str, Any]:
+    """The row of a run that has none yet, as it stands now."""
+    return {column: getattr(run, column) for column in _RUN_COLUMNS} | {"updated_at": utcnow()}
 
 
 async def _node_numbered(

@@ -11,15 +11,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import secrets
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event, func, insert, or_, select, update
+from sqlalchemy import String, cast, event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from konversation.channels.base import (
+    Addressed,
     BatchChannel,
     Cards,
     Channel,
@@ -32,7 +33,7 @@ from konversation.channels.base import (
 from konversation.channels.directory import ChannelDirectory
 from konversation.conversations.models import Direction, Message
 from konversation.conversations.service import bot_message, record_message
-from konversation.db import session_scope, utcnow
+from konversation.db import insert_rows, session_scope, table_of, utcnow
 from konversation.runtime.lookups import Lookups, Route
 from konversation.runtime.models import Delivery, DeliveryStatus
 from konversation.subscribers.models import Subscriber
@@ -102,35 +103,35 @@ class OutboxBatch(Outbox):
         logged = bot_message(
             subscriber, conversation, msg_type=data["type"], content=summary(message), payload=data
         )
-        self._messages.append(
-            {column: getattr(logged, column) for column in _MESSAGE_COLUMNS}
-            | {"mid": secrets.token_hex(16)}
-        )
-        self._deliveries.append(_delivery(subscriber, route, data, key))
+        self._messages.append(logged)
+        self._deliveries.append(_delivery(subscriber, route, data, key) | {"mid": logged["mid"]})
 
     async def flush(self) -> None:
         if not self._messages:
             return
-        logged = await self.session.execute(
-            insert(Message).returning(Message.id, sort_by_parameter_order=True), self._messages
+        # One executemany, then the new ids by their mids: far cheaper than INSERT ...
+        # RETURNING row by row.
+        await insert_rows(self.session, MESSAGES, self._messages)
+        mids = [m["mid"] for m in self._messages]
+        ids = dict(
+            (
+                await self.session.execute(
+                    select(MESSAGES.c.mid, MESSAGES.c.id).where(MESSAGES.c.mid.in_(mids))
+                )
+            )
+            .tuples()
+            .all()
         )
-        for delivery, message_id in zip(self._deliveries, logged.scalars(), strict=True):
-            delivery["message_id"] = message_id
-        await self.session.execute(insert(Delivery), self._deliveries)
+        for delivery in self._deliveries:
+            delivery["message_id"] = ids[delivery.pop("mid")]
+        await insert_rows(self.session, DELIVERIES, self._deliveries)
         self._messages, self._deliveries = [], []
         self.session.info[QUEUED] = True
 
 
-_MESSAGE_COLUMNS = (
-    "bot_id",
-    "subscriber_id",
-    "direction",
-    "msg_type",
-    "content",
-    "payload",
-    "agent_id",
-    "created_at",
-)
+# The tables themselves: a Core INSERT skips the ORM's bulk machinery.
+MESSAGES = table_of(Message)
+DELIVERIES = table_of(Delivery)
 
 
 def _delivery(
@@ -177,6 +178,27 @@ def waking_session_class(wake: Callable[[], None]) -> type[Session]:
 # Delivering
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """An outbox row leased for sending: what sending it needs."""
+
+    id: int
+    bot_id: int
+    subscriber_id: int
+    channel: str | None
+    recipient: str | None
+    body: dict[str, Any]
+    attempts: int
+
+
+@dataclass
+class Outcomes:
+    """What became of tried messages: those a batch call took, and each other one's changes."""
+
+    sent: list[int] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+
 async def deliver_due(
     sessions: async_sessionmaker[AsyncSession],
     directory: ChannelDirectory,
@@ -196,30 +218,58 @@ async def deliver_due(
         }
     gate = asyncio.Semaphore(CONCURRENT_SENDS)
 
-    async def send(channel: Channel | None, queues: list[list[Delivery]]) -> list[dict[str, Any]]:
+    async def send(channel: Channel | None, queues: list[list[Claimed]]) -> Outcomes:
         async with gate:
             if isinstance(channel, BatchChannel):
                 return await _attempt_batch(channel, [d for queue in queues for d in queue])
-            return await _attempt_in_order(channel, queues[0])
+            return Outcomes(changes=await _attempt_in_order(channel, queues[0]))
 
     work = [
         send(channel, queues)
         for (bot_id, type_), channel in channels.items()
         for queues in _shares(channel, _queues(claimed, bot_id, type_))
     ]
-    outcomes = [outcome for done in await asyncio.gather(*work) for outcome in done]
-    if outcomes:
+    done = await asyncio.gather(*work)
+    if claimed:
         async with session_scope(sessions) as session:
-            await session.execute(update(Delivery), outcomes)
+            await _record_outcomes(session, done)
     return len(claimed)
 
 
-async def _claim(session: AsyncSession, limit: int) -> list[Delivery]:
+async def _record_outcomes(session: AsyncSession, done: list[Outcomes]) -> None:
+    sent = [delivery_id for outcome in done for delivery_id in outcome.sent]
+    for start in range(0, len(sent), BATCH):
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(sent[start : start + BATCH]))
+            .values(
+                status=DeliveryStatus.SENT,
+                sent_at=utcnow(),
+                attempts=Delivery.attempts + 1,
+                leased_until=None,
+                external_id=cast(Delivery.id, String),  # the event id a batch channel got
+            )
+            .execution_options(synchronize_session=False)
+        )
+    changes = [change for outcome in done for change in outcome.changes]
+    if changes:
+        await session.execute(update(Delivery), changes)
+
+
+async def _claim(session: AsyncSession, limit: int) -> list[Claimed]:
     """Lease due messages: of each subscriber, the oldest waiting and up to `PER_SUBSCRIBER`
     after it, and none while an older one of theirs is still on its way elsewhere."""
     now = utcnow()
     due = (
-        select(Delivery)
+        select(
+            Delivery.id,
+            Delivery.bot_id,
+            Delivery.subscriber_id,
+            Delivery.channel,
+            Delivery.recipient,
+            Delivery.body,
+            Delivery.attempts,
+        )
         .where(
             Delivery.status == DeliveryStatus.PENDING,
             Delivery.due_at <= now,
@@ -229,7 +279,9 @@ async def _claim(session: AsyncSession, limit: int) -> list[Delivery]:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    candidates = sorted((await session.scalars(due)).all(), key=lambda d: d.id)
+    candidates = sorted(
+        (Claimed(*row) for row in (await session.execute(due)).tuples()), key=lambda d: d.id
+    )
     if not candidates:
         return []
     oldest = dict(
@@ -250,13 +302,14 @@ async def _claim(session: AsyncSession, limit: int) -> list[Delivery]:
             update(Delivery)
             .where(Delivery.id.in_([d.id for d in claimed]))
             .values(leased_until=now + LEASE)
+            .execution_options(synchronize_session=False)
         )
     return claimed
 
 
-def _in_turn(candidates: list[Delivery], oldest: dict[int, int]) -> list[Delivery]:
+def _in_turn(candidates: list[Claimed], oldest: dict[int, int]) -> list[Claimed]:
     """The candidates whose turn it is: a subscriber's, from their oldest waiting message on."""
-    taken: dict[int, list[Delivery]] = {}
+    taken: dict[int, list[Claimed]] = {}
     for delivery in candidates:  # in id order
         queue = taken.get(delivery.subscriber_id)
         if queue is None:
@@ -271,29 +324,31 @@ def _in_turn(candidates: list[Delivery], oldest: dict[int, int]) -> list[Deliver
     return [delivery for queue in taken.values() for delivery in queue]
 
 
-def _queues(claimed: list[Delivery], bot_id: int, type_: str | None) -> list[list[Delivery]]:
+def _queues(claimed: list[Claimed], bot_id: int, type_: str | None) -> list[list[Claimed]]:
     """The claimed messages for one bot's channel, a list per subscriber, each in order."""
-    queues: dict[int, list[Delivery]] = {}
+    queues: dict[int, list[Claimed]] = {}
     for delivery in claimed:
         if delivery.bot_id == bot_id and delivery.channel == type_:
             queues.setdefault(delivery.subscriber_id, []).append(delivery)
     return list(queues.values())
 
 
-def _shares(channel: Channel | None, queues: list[list[Delivery]]) -> list[list[list[Delivery]]]:
+def _shares(channel: Channel | None, queues: list[list[Claimed]]) -> list[list[list[Claimed]]]:
     """How the queues are sent: one at a time, or whole queues packed into batches."""
     if not isinstance(channel, BatchChannel):
         return [[queue] for queue in queues]
-    batches: list[list[list[Delivery]]] = []
-    size = channel.max_batch
+    batches: list[list[list[Claimed]]] = []
+    size, filled = channel.max_batch, 0
     for queue in queues:
-        if not batches or sum(map(len, batches[-1])) + len(queue) > size:
+        if not batches or filled + len(queue) > size:
             batches.append([])
+            filled = 0
         batches[-1].append(queue)
+        filled += len(queue)
     return batches
 
 
-async def _attempt_in_order(channel: Channel | None, queue: list[Delivery]) -> list[dict[str, Any]]:
+async def _attempt_in_order(channel: Channel | None, queue: list[Claimed]) -> list[dict[str, Any]]:
     """Send one subscriber's messages one after another; behind one to be tried again later,
     the rest wait too, so that they keep their order."""
     outcomes: list[dict[str, Any]] = []
@@ -306,30 +361,27 @@ async def _attempt_in_order(channel: Channel | None, queue: list[Delivery]) -> l
     return outcomes
 
 
-async def _attempt_batch(channel: BatchChannel, batch: list[Delivery]) -> list[dict[str, Any]]:
-    """Send many subscribers' messages in one call; it succeeds or fails for all of them."""
-    items = [(str(d.recipient), message_from_json(d.body)) for d in batch]
+async def _attempt_batch(channel: BatchChannel, batch: list[Claimed]) -> Outcomes:
+    """Send many subscribers' messages in one call; it succeeds or fails for all of them. Each
+    message's id on the channel is its outbox id, the same whenever it is tried again."""
+    items = [Addressed(str(d.id), str(d.recipient), message_from_json(d.body)) for d in batch]
     try:
-        external_ids = await channel.send_many(items)
+        await channel.send_many(items)
     except DeliveryFailed as failure:
-        return [_outcome(d, _after_failure(d, failure)) for d in batch]
+        return Outcomes(changes=[_outcome(d, _after_failure(d, failure)) for d in batch])
     except Exception as broken:  # a bug in an adapter must not hold the subscribers' queues
         log.exception("A batch of %s deliveries could not be sent", len(batch))
         error = {"status": DeliveryStatus.FAILED, "error": f"{type(broken).__name__}: {broken}"}
-        return [_outcome(d, error) for d in batch]
-    sent_at = utcnow()
-    return [
-        _outcome(d, {"status": DeliveryStatus.SENT, "sent_at": sent_at, "external_id": sent})
-        for d, sent in zip(batch, external_ids, strict=True)
-    ]
+        return Outcomes(changes=[_outcome(d, error) for d in batch])
+    return Outcomes(sent=[d.id for d in batch])
 
 
-def _outcome(delivery: Delivery, changes: dict[str, Any]) -> dict[str, Any]:
+def _outcome(delivery: Claimed, changes: dict[str, Any]) -> dict[str, Any]:
     """The update of a tried message's outbox row."""
     return {"id": delivery.id, "attempts": delivery.attempts + 1, "leased_until": None} | changes
 
 
-async def _attempt(channel: Channel | None, delivery: Delivery) -> dict[str, Any]:
+async def _attempt(channel: Channel | None, delivery: Claimed) -> dict[str, Any]:
     """Send one message; answers the changes to its outbox row."""
     if channel is None:
         return {"status": DeliveryStatus.UNROUTABLE, "error": "The channel is not set up"}
@@ -343,7 +395,7 @@ async def _attempt(channel: Channel | None, delivery: Delivery) -> dict[str, Any
     return {"status": DeliveryStatus.SENT, "sent_at": utcnow(), "external_id": external_id}
 
 
-def _after_failure(delivery: Delivery, failure: DeliveryFailed) -> dict[str, Any]:
+def _after_failure(delivery: Claimed, failure: DeliveryFailed) -> dict[str, Any]:
     attempts = delivery.attempts + 1
     log.warning("Delivery %s failed (attempt %s): %s", delivery.id, attempts, failure.message)
     if not failure.retryable or attempts >= MAX_ATTEMPTS:

@@ -28,10 +28,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from konversation.db import dialect_insert, session_scope, utcnow
+from konversation.db import insert_rows, session_scope, table_of, utcnow
 from konversation.errors import Invalid, KonversationError, NotFound
 from konversation.flows import fieldtypes
 from konversation.flows import service as flows
@@ -516,7 +526,7 @@ async def _reach(
     refused = {s.id for s in batch if refusal(s) is not None}
     claimed = await _claim_recipients(session, broadcast, batch, refused)
     ready = [s for s in batch if s.id in claimed and s.id not in refused]
-    failed = await _start_flows(session, engine, flow, ready, fields)
+    failed = await _start_flows(session, engine, broadcast, flow, ready, fields)
     if failed:
         await session.execute(
             update(BroadcastRecipient)
@@ -535,11 +545,22 @@ async def _reach(
 async def _claim_recipients(
     session: AsyncSession, broadcast: Broadcast, batch: Sequence[Subscriber], refused: set[int]
 ) -> set[int]:
-    """Record the batch as reached, but for those reached already; answers who is new."""
+    """Record the batch as reached, but for those reached already; answers who is new.
+
+    The caller holds the broadcast's row lock, so nobody else records its recipients meanwhile.
+    """
     if not batch:
         return set()
+    reached = set(
+        await session.scalars(
+            select(BroadcastRecipient.subscriber_id).where(
+                BroadcastRecipient.broadcast_id == broadcast.id,
+                BroadcastRecipient.subscriber_id.in_([s.id for s in batch]),
+            )
+        )
+    )
     now = utcnow()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "broadcast_id": broadcast.id,
             "subscriber_id": s.id,
@@ -547,14 +568,17 @@ async def _claim_recipients(
             "at": now,
         }
         for s in batch
+        if s.id not in reached
     ]
-    claim = dialect_insert(session)(BroadcastRecipient).values(rows).on_conflict_do_nothing()
-    return set(await session.scalars(claim.returning(BroadcastRecipient.subscriber_id)))
+    if rows:
+        await insert_rows(session, table_of(BroadcastRecipient), rows)
+    return {int(row["subscriber_id"]) for row in rows}
 
 
 async def _start_flows(
     session: AsyncSession,
     engine: Engine,
+    broadcast: Broadcast,
     flow: Flow,
     ready: Sequence[Subscriber],
     fields: list[FieldSetting],
@@ -567,7 +591,9 @@ async def _start_flows(
         async with session.begin_nested():
             for subscriber in ready:
                 await _set_user_fields(session, subscriber, fields)
-            await engine.start_many(session, ready, flow, origin=ORIGIN)
+            await engine.start_many(
+                session, ready, flow, origin=ORIGIN, key=f"{ORIGIN}:{broadcast.id}"
+            )
         return set()
     except Exception:
         log.warning("A batch of broadcast recipients failed: starting them one by one")
