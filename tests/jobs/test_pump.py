@@ -80,3 +80,32 @@ async def test_with_redis_a_separate_worker_delivers_what_the_api_queued(
         await queue_greeting(app.state.runtime, tenant.bot_id)
 
         assert await wait_until_sent(app.state.runtime) == [DeliveryStatus.SENT]
+
+
+async def test_pumps_asked_for_together_run_one_at_a_time_and_miss_nothing(
+    settings: Settings, engine: AsyncEngine, tenant: Tenant
+) -> None:
+    runtime = Runtime(settings, engine)
+    running = 0
+    most = 0
+    deliver = runtime.chores()[0]
+
+    async def counted() -> int:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.01)  # long enough for the other pumps to be asked for
+        try:
+            return await deliver()
+        finally:
+            running -= 1
+
+    runtime.chores = lambda: [counted]  # type: ignore[method-assign]
+    await queue_greeting(runtime, tenant.bot_id)
+
+    done = await asyncio.gather(*(runtime.pump() for _ in range(5)))
+
+    assert most == 1
+    assert sorted(done) == [0, 0, 0, 0, 1]
+    assert await wait_until_sent(runtime) == [DeliveryStatus.SENT]
+    await runtime.http.aclose()

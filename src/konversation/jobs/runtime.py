@@ -71,6 +71,8 @@ class Runtime:
 
         self.pump_task = self.broker.register_task(pump, task_name=PUMP_TASK)
         self._woken = asyncio.Event()
+        self._pumping = asyncio.Lock()
+        self._again = False
         self._ticker: asyncio.Task[None] | None = None
 
     # What there is to do
@@ -83,7 +85,24 @@ class Runtime:
         ]
 
     async def pump(self) -> int:
-        """Do what is due until nothing is; answers how many pieces of work were done."""
+        """Do what is due until nothing is; answers how many pieces of work were done.
+
+        One pump runs at a time in a process: pumps side by side would only fight over the
+        same rows (and, on SQLite, the write lock). A pump asked for while one runs makes that
+        one look again before it stops.
+        """
+        if self._pumping.locked():
+            self._again = True
+            return 0
+        async with self._pumping:
+            done = 0
+            self._again = True
+            while self._again:
+                self._again = False
+                done += await self._work_until_idle()
+            return done
+
+    async def _work_until_idle(self) -> int:
         done = 0
         while await self._anything_due():
             round_ = 0
@@ -109,8 +128,10 @@ class Runtime:
             return bool(await session.scalar(due))
 
     async def settle(self) -> None:
-        """Do everything due now, here: what tests wait on instead of sleeping."""
-        await self.pump()
+        """Do everything due now, here, after any pump running: what tests wait on instead of
+        sleeping."""
+        async with self._pumping:
+            await self._work_until_idle()
 
     # Waking the pumps
 
