@@ -2,17 +2,20 @@
 
 A fresh bot gets N subscribers (bulk inserts), all with one tag and reached through the API
 channel, whose webhook is a counting sink served on 127.0.0.1 by another process. The broadcast
-is made through the Sending service at the highest pace the API allows (100,000 a minute), and
-the background pump of the embedded runtime (the in-process default) runs until the sink has
-every message. Figures:
-subscribers/s, messages/s, the run's peak memory, and, as the same-run baseline, the messages/s
-the same sink takes from a plain loop of signed-size POSTs, so the ratio compares across
-machines.
+is made through the Sending service at the highest pace the API allows, and the jobs run until
+the sink has every message: by default the background pump of the embedded runtime (the
+in-process broker) in this process; with `--workers N`, N `konversation worker` processes on
+Redis (127.0.0.1:6379, a queue of the run's own) and PostgreSQL, this process kicking them as the
+scheduler does. Figures: subscribers/s, messages/s, the peak memory of the busiest process, and,
+as the same-run baseline, the messages/s the same sink takes from a plain loop of one-message
+POSTs, so the ratio compares across machines. The sink also counts what each subscriber got: a
+run where anyone got other than the three messages fails.
 
     .venv/bin/python bench/broadcast.py                          # SQLite, 10,000 subscribers
     .venv/bin/python bench/broadcast.py --subscribers 100000
     .venv/bin/python bench/broadcast.py --postgresql             # a throwaway database on
                                                                  # postgresql://postgres@127.0.0.1
+    .venv/bin/python bench/broadcast.py --postgresql --workers 2 # and Redis on 127.0.0.1:6379
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import platform
 import resource
 import secrets
 import shlex
+import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -53,6 +58,9 @@ from konversation.workspaces import service as workspaces
 
 MESSAGES = ("Hello {{first_name|there}}!", "Here is our news.", "See you soon.")
 BATCH = 5000
+REDIS_URL = "redis://127.0.0.1:6379/0"
+# This process, and its children once they ended: the workers (and the sink).
+PROCESSES = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -189,9 +197,10 @@ async def baseline(sink: str, count: int) -> float:
 
 
 async def run_broadcast(
-    runtime: Runtime, bot_id: int, tag_ns: str, flow_ns: str, size: int, sink: str
+    runtime: Runtime, bot_id: int, tag_ns: str, flow_ns: str, size: int, sink: str, *, here: bool
 ) -> float:
-    """Seconds from asking for the broadcast until the sink holds every message."""
+    """Seconds from asking for the broadcast until the sink holds every message; `here` pumps
+    in this process, else the workers do."""
     async with httpx.AsyncClient() as client:
         before = await _received(client, sink)
         started = time.perf_counter()
@@ -205,12 +214,44 @@ async def run_broadcast(
             )
         wanted = before + size * len(MESSAGES)
         while await _received(client, sink) < wanted:
-            if await runtime.pump() == 0:
+            if not here or await runtime.pump() == 0:
                 await asyncio.sleep(0.01)
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        got = (await client.get(f"{sink}/count")).json()["users"]
+        if got != {str(len(MESSAGES)): size}:
+            raise SystemExit(f"wrong: subscribers by messages received: {got}")
+        return seconds
+
+
+def start_workers(count: int, settings: Settings) -> list[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "KONVERSATION_DATABASE_URL": settings.database_url,
+        "KONVERSATION_REDIS_URL": str(settings.redis_url),
+        "KONVERSATION_REDIS_QUEUE": settings.redis_queue,
+        "KONVERSATION_SECRET_KEY": str(settings.secret_key),
+    }
+    program = os.path.join(os.path.dirname(sys.executable), "konversation")
+    return [
+        subprocess.Popen([program, "worker"], env=env, stdout=subprocess.DEVNULL)
+        for _ in range(count)
+    ]
+
+
+def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        worker.send_signal(signal.SIGINT)
+    for worker in workers:
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 async def main(args: argparse.Namespace) -> None:
+    if args.workers and not args.postgresql:
+        raise SystemExit("--workers needs --postgresql: SQLite is for one process")
     port = free_port()
     sink = f"http://127.0.0.1:{port}"
     sink_process = multiprocessing.Process(target=_serve_sink, args=(port,), daemon=True)
@@ -219,28 +260,46 @@ async def main(args: argparse.Namespace) -> None:
         async with httpx.AsyncClient() as client:
             await _wait_for_sink(client, sink)
         async with throwaway_database(args.postgresql) as url:
-            settings = Settings(database_url=url, secret_key="bench")
+            settings = Settings(
+                database_url=url,
+                secret_key="bench",
+                redis_url=REDIS_URL if args.workers else None,
+                redis_queue=f"bench-{secrets.token_hex(4)}",
+            )
             engine = make_engine(url)
             await upgrade(engine)
             runtime = Runtime(settings, engine)
             bot_id, tag_ns, flow_ns = await fill(engine, runtime.sessions, args.subscribers, sink)
             raw = await baseline(sink, min(args.subscribers * len(MESSAGES), 20_000))
-            seconds = await run_broadcast(runtime, bot_id, tag_ns, flow_ns, args.subscribers, sink)
-            await runtime.http.aclose()
-            await engine.dispose()
+            workers = start_workers(args.workers, settings)
+            try:
+                if args.workers:
+                    await runtime.start()  # the ticker that kicks the workers
+                seconds = await run_broadcast(
+                    runtime, bot_id, tag_ns, flow_ns, args.subscribers, sink, here=not args.workers
+                )
+            finally:
+                stop_workers(workers)
+                await runtime.stop()
+                await engine.dispose()
     finally:
         sink_process.terminate()
+        sink_process.join()
     report(args, url, seconds, raw)
 
 
 def report(args: argparse.Namespace, url: str, seconds: float, raw: float) -> None:
     messages = args.subscribers * len(MESSAGES)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mib = max(resource.getrusage(who).ru_maxrss for who in PROCESSES) / 1024
     database_name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(
         f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {database_name}, "
-        "in-process broker, one process"
+        + (
+            f"Redis broker, {args.workers} worker processes"
+            if args.workers
+            else "in-process broker, one process"
+        )
     )
     print(f"broadcast of {len(MESSAGES)} messages to {args.subscribers} subscribers:")
     print(
@@ -255,6 +314,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--postgresql", action="store_true")
+    parser.add_argument("--workers", type=int, default=0, help="worker processes on Redis")
     return parser.parse_args()
 
 
