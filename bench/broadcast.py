@@ -50,6 +50,7 @@ from konversation.channels.models import BotChannel, ChannelType
 from konversation.db import make_engine, session_scope, utcnow
 from konversation.flows import service as flows
 from konversation.jobs.runtime import Runtime
+from konversation.process import tune_garbage_collector
 from konversation.schema import upgrade
 from konversation.sending import broadcasts
 from konversation.settings import Settings
@@ -269,6 +270,7 @@ async def main(args: argparse.Namespace) -> None:
             engine = make_engine(url)
             await upgrade(engine)
             runtime = Runtime(settings, engine)
+            tune_garbage_collector()  # as the server and the workers do
             bot_id, tag_ns, flow_ns = await fill(engine, runtime.sessions, args.subscribers, sink)
             raw = await baseline(sink, min(args.subscribers * len(MESSAGES), 20_000))
             workers = start_workers(args.workers, settings)

@@ -14,6 +14,7 @@ from konversation.dashboard.setup import install_dashboard
 from konversation.db import make_engine
 from konversation.jobs.runtime import Runtime
 from konversation.keys.cache import KeyCache
+from konversation.process import tune_garbage_collector
 from konversation.settings import Settings
 from konversation.wire import errors
 from konversation.wire.docs import install_docs
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tune_garbage_collector()
         await runtime.start()
         try:
             yield

@@ -14,12 +14,14 @@ from taskiq.api import run_receiver_task
 
 from konversation.db import make_engine
 from konversation.jobs.runtime import Runtime
+from konversation.process import tune_garbage_collector
 from konversation.settings import Settings
 
 MAX_CONCURRENT_PUMPS = 4
 
 
 async def run_worker(settings: Settings) -> None:
+    tune_garbage_collector()
     engine = make_engine(settings.database_url)
     runtime = Runtime(settings, engine)
     await runtime.broker.startup()
@@ -31,6 +33,7 @@ async def run_worker(settings: Settings) -> None:
 
 
 async def run_scheduler(settings: Settings) -> None:
+    tune_garbage_collector()
     engine = make_engine(settings.database_url)
     runtime = Runtime(settings, engine)
     await runtime.start()
