@@ -308,15 +308,7 @@ class TestUpdates:
         assert call.params["text"] == GREETING
         [[button]] = call.params["reply_markup"]["inline_keyboard"]
         assert button["text"] == "Yes"
-        subscriber = await session.scalar(
-            select(Subscriber)
-            .join(SubscriberChannel, SubscriberChannel.subscriber_id == Subscriber.id)
-            .where(
-                SubscriberChannel.type == ChannelType.TELEGRAM,
-                SubscriberChannel.user_id == str(ADA),
-            )
-        )
-        assert subscriber is not None
+        subscriber = await subscriber_of(session, ADA)
         assert (subscriber.first_name, subscriber.last_name) == ("Ada", "Lovelace")
 
     async def test_pressing_a_button_follows_it_and_stops_the_spinner(

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 import httpx
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from taskiq import AsyncBroker, InMemoryBroker
 from taskiq_redis import RedisStreamBroker
@@ -78,6 +78,7 @@ class Runtime:
     # What there is to do
 
     def chores(self) -> list[Chore]:
+        """The kinds of work, in the order of `_due`."""
         return [
             lambda: outbox.deliver_due(self.sessions, self.directory),
             lambda: self.engine.resume_due(self.sessions),
@@ -104,28 +105,29 @@ class Runtime:
 
     async def _work_until_idle(self) -> int:
         done = 0
-        while await self._anything_due():
+        while any(due := await self._due()):
             round_ = 0
-            for chore in self.chores():
-                round_ += await chore()
+            for chore, wanted in zip(self.chores(), due, strict=True):
+                if wanted:
+                    round_ += await chore()
             if round_ == 0:
                 break
             done += round_
         return done
 
-    async def _anything_due(self) -> bool:
-        """Whether any work is due, asked without taking SQLite's write lock: an idle pump,
-        which runs every tick, then never holds up the writers."""
+    async def _due(self) -> tuple[bool, ...]:
+        """Which kinds of work are due, asked without taking SQLite's write lock: an idle pump,
+        which runs every tick, then never holds up the writers, and a busy one takes the lock
+        only for the work there is."""
         now = utcnow()
         due = select(
-            or_(
-                exists().where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now),
-                exists().where(Run.status == RunStatus.WAITING, Run.due_at <= now),
-                exists().where(Broadcast.status.in_(LIVE), Broadcast.next_run_at <= now),
-            )
+            exists().where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now),
+            exists().where(Run.status == RunStatus.WAITING, Run.due_at <= now),
+            exists().where(Broadcast.status.in_(LIVE), Broadcast.next_run_at <= now),
         )
         async with self.read_sessions() as session:
-            return bool(await session.scalar(due))
+            row = (await session.execute(due)).one()
+        return tuple(bool(kind) for kind in row)
 
     async def settle(self) -> None:
         """Do everything due now, here, after any pump running: what tests wait on instead of
