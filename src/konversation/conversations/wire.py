@@ -98,7 +98,7 @@ def _sender(line: ChatLine) -> str | None:
     return "bot" if direction is Direction.OUT else "system"
 
 
-def chat_query(
+async def chat_query(
     user_ns: Annotated[
         str | None,
         BlankIsNone,
@@ -145,7 +145,7 @@ DataLimit = Annotated[
 ]
 
 
-def conversation_query(
+async def conversation_query(
     user_ns: UserNsFilter = None,
     start_time: UnixTime = None,
     end_time: UnixTime = None,
@@ -165,7 +165,7 @@ def conversation_query(
     )
 
 
-def activity_query(
+async def activity_query(
     user_ns: UserNsFilter = None,
     agent_id: Annotated[int | None, BlankIsNone, Query(description="The agent's id.")] = None,
     conv_id: Annotated[int | None, BlankIsNone, Query(description="The conversation's id.")] = None,

@@ -191,7 +191,7 @@ EventNsParam = Annotated[str, Query(description="The custom event.", examples=["
 UnixTime = Annotated[int | None, BlankIsNone]
 
 
-def log_query(
+async def log_query(
     start_time: Annotated[
         UnixTime, Query(description="Only occurrences at or after this time, in unix seconds.")
     ] = None,
