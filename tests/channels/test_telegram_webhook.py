@@ -238,16 +238,15 @@ class TestConnecting:
 class TestSendingOneAtATime:
     """Telegram takes one message a call: a subscriber's messages go in order, one by one."""
 
-    async def test_a_message_to_try_again_holds_back_the_later_ones(
-        self,
-        app: FastAPI,
-        client: httpx.AsyncClient,
-        channel: BotChannel,
-        fake_telegram: FakeTelegram,
-        session: AsyncSession,
-    ) -> None:
+    @pytest.fixture
+    async def greeted(self, app: FastAPI, client: httpx.AsyncClient, channel: BotChannel) -> None:
+        """Ada wrote to the bot and got its greeting."""
         await post_update(client, channel, text_update(ADA, "hello"))
         await app.state.runtime.settle()
+
+    async def test_a_message_to_try_again_holds_back_the_later_ones(
+        self, app: FastAPI, greeted: None, fake_telegram: FakeTelegram, session: AsyncSession
+    ) -> None:
         fake_telegram.fail_next(500)
         subscriber = await queue_texts(app, ADA, "one", "two", "three")
 
@@ -267,15 +266,8 @@ class TestSendingOneAtATime:
         assert [s for s, _ in await outbox_of(session, subscriber)] == [DeliveryStatus.SENT] * 4
 
     async def test_a_refused_message_fails_for_good_and_the_next_ones_go_on(
-        self,
-        app: FastAPI,
-        client: httpx.AsyncClient,
-        channel: BotChannel,
-        fake_telegram: FakeTelegram,
-        session: AsyncSession,
+        self, app: FastAPI, greeted: None, fake_telegram: FakeTelegram, session: AsyncSession
     ) -> None:
-        await post_update(client, channel, text_update(ADA, "hello"))
-        await app.state.runtime.settle()
         fake_telegram.fail_next(400)
         subscriber = await queue_texts(app, ADA, "one", "two")
 
