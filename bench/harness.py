@@ -50,7 +50,7 @@ async def throwaway_database(postgresql: bool) -> AsyncIterator[str]:
     """A SQLAlchemy URL to an empty database that is gone afterwards."""
     if not postgresql:
         with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite+aiosqlite:///{folder}/bench.db"
+            yield f"sqlite:///{folder}/bench.db"
         return
     name = f"bench_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(PG_ADMIN)

@@ -46,7 +46,7 @@ async def start_once(folder: Path) -> Start:
     port = free_port()
     env = {
         **os.environ,
-        "KONVERSATION_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/konversation.db",
+        "KONVERSATION_DATABASE_URL": f"sqlite:///{folder}/konversation.db",
         "KONVERSATION_SECRET_FILE": str(folder / "secret.key"),
         "KONVERSATION_PORT": str(port),
         "KONVERSATION_LOG_LEVEL": "warning",

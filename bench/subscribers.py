@@ -429,7 +429,7 @@ async def database(args: argparse.Namespace) -> AsyncIterator[str]:
             await admin.close()
     else:
         with tempfile.TemporaryDirectory(prefix="konversation-bench-") as directory:
-            yield f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
+            yield f"sqlite:///{Path(directory) / 'bench.db'}"
 
 
 def roomy_cache(engine: AsyncEngine) -> None:
@@ -452,7 +452,7 @@ async def settle(engine: AsyncEngine) -> None:
         async with engine.connect() as connection:
             # On the driver's own connection: SQLAlchemy's would open a transaction first.
             raw = await connection.get_raw_connection()
-            await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     gc.collect()
 
 

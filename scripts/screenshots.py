@@ -109,7 +109,7 @@ def free_port() -> int:
 async def main(output: Path) -> None:
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{folder}/screenshots.db",
+            database_url=f"sqlite:///{folder}/screenshots.db",
             secret_file=Path(folder) / "secret.key",
             port=free_port(),
         )

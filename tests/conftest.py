@@ -40,7 +40,7 @@ def _backend() -> str:
 @pytest.fixture(scope="session")
 async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     if _backend() == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'konversation.db'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'konversation.db'}"
         return
     name = f"konversation_test_{os.getpid()}_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(f"{PG_SERVER}/test")

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
@@ -16,7 +15,6 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
-    event,
     func,
     insert,
     select,
@@ -33,6 +31,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, QueryableAttribute, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from konversation.sqlite import BEGIN_OPTION, make_sqlite_engine
 
 R = TypeVar("R")
 
@@ -127,45 +127,9 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    if not is_sqlite(url):
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
-    _ensure_sqlite_directory(url)
-    engine = create_async_engine(url, **kwargs)
-    _configure_sqlite(engine)
-    return engine
-
-
-def _ensure_sqlite_directory(url: str) -> None:
-    database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-
-
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # The sqlite3 module opens transactions on its own schedule, which breaks SAVEPOINTs:
-        # take that job away from it and let SQLAlchemy emit BEGIN itself (see the begin hook).
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        for pragma in (
-            "journal_mode=WAL",
-            "synchronous=NORMAL",
-            "foreign_keys=ON",
-            "busy_timeout=10000",
-        ):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # A deferred transaction that reads and then writes fails at once ("database is
-        # locked") if another writer committed meanwhile; busy_timeout cannot help it. So a
-        # unit of work that may write takes the write lock up front and queues instead.
-        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(BEGIN_OPTION, 'IMMEDIATE')}")
-
-
-BEGIN_OPTION = "sqlite_begin"
+    if is_sqlite(url):
+        return make_sqlite_engine(url, **kwargs)
+    return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def make_session_factory(

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/konversation.db"
+DEFAULT_DATABASE_URL = "sqlite:///./data/konversation.db"
 
 
 class Settings(BaseSettings):

@@ -114,7 +114,7 @@ class Lookups:
                     SubscriberFieldValue.subscriber_id == subscriber.id
                 )
             )
-            self._values[subscriber.id] = dict(rows.tuples().all())
+            self._values[subscriber.id] = {key: value for key, value in rows}
         return self._values[subscriber.id]
 
     async def route(self, subscriber: Subscriber, preferred: str | None) -> Route | None:
@@ -138,7 +138,7 @@ class Lookups:
                     SubscriberChannel.subscriber_id == subscriber.id
                 )
             )
-            self._identities[subscriber.id] = dict(rows.tuples().all())
+            self._identities[subscriber.id] = {key: value for key, value in rows}
         return self._identities[subscriber.id]
 
     async def conversation(self, subscriber: Subscriber) -> Conversation | None:
@@ -173,7 +173,7 @@ class Lookups:
         rows = await self.session.execute(
             select(NodeRef.node_id, NodeRef.number).where(NodeRef.flow_id == flow.id)
         )
-        self._numbers[flow.id] = dict(rows.tuples().all())
+        self._numbers[flow.id] = {key: value for key, value in rows}
         return self._numbers[flow.id]
 
 

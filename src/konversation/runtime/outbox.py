@@ -113,15 +113,10 @@ class OutboxBatch(Outbox):
         # RETURNING row by row.
         await insert_rows(self.session, MESSAGES, self._messages)
         mids = [m["mid"] for m in self._messages]
-        ids = dict(
-            (
-                await self.session.execute(
-                    select(MESSAGES.c.mid, MESSAGES.c.id).where(MESSAGES.c.mid.in_(mids))
-                )
-            )
-            .tuples()
-            .all()
+        found = await self.session.execute(
+            select(MESSAGES.c.mid, MESSAGES.c.id).where(MESSAGES.c.mid.in_(mids))
         )
+        ids = {mid: id_ for mid, id_ in found}
         for delivery in self._deliveries:
             delivery["message_id"] = ids[delivery.pop("mid")]
         await insert_rows(self.session, DELIVERIES, self._deliveries)
@@ -279,9 +274,7 @@ async def _claim(session: AsyncSession, limit: int) -> list[Claimed]:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    candidates = sorted(
-        (Claimed(*row) for row in (await session.execute(due)).tuples()), key=lambda d: d.id
-    )
+    candidates = sorted((Claimed(*row) for row in await session.execute(due)), key=lambda d: d.id)
     if not candidates:
         return []
     oldest = dict(
