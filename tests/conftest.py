@@ -58,6 +58,11 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database_url=database_url,
         secret_key=SERVER_SECRET,
         secret_file=tmp_path_factory.mktemp("secret") / "secret.key",
+        # Tests call far faster than any integration may; tests/wire/test_rate_limits.py
+        # builds apps with the limits on.
+        rate_limit_reads=0,
+        rate_limit_sends=0,
+        rate_limit_writes=0,
     )
 
 

@@ -18,6 +18,7 @@ from konversation.process import tune_garbage_collector
 from konversation.settings import Settings
 from konversation.wire import errors
 from konversation.wire.docs import install_docs
+from konversation.wire.limits import Limits, RateLimiter, RateLimits, make_counter
 from konversation.wire.openapi import install_openapi
 from konversation.wire.override import WireCompatibility
 from konversation.wire.router import api_router
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
     runtime = Runtime(settings, engine)
+    limiter = RateLimiter(Limits.from_settings(settings), make_counter(settings))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await runtime.stop()
+            await limiter.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.key_cache = KeyCache()
     app.state.engine = engine
     app.state.runtime = runtime
+    app.state.rate_limiter = limiter
     app.state.sessions = runtime.sessions
     app.state.read_sessions = runtime.read_sessions
     app.include_router(api_router())
@@ -60,5 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     install_openapi(app)
     install_docs(app)
+    # The last added runs first: limits are counted by the method the override asks for.
+    app.add_middleware(RateLimits, limiter=limiter)
     app.add_middleware(WireCompatibility)
     return app

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # The Redis stream the jobs go through: deployments sharing one Redis need their own.
     redis_queue: str = "konversation"
+    # Calls a second allowed per API key, by class of operation (0: no limit): reads (GET),
+    # sends (send-* and broadcast*) and other writes. Counted in Redis when it is configured.
+    rate_limit_reads: int = 100
+    rate_limit_sends: int = 25
+    rate_limit_writes: int = 10
 
     def server_secret(self) -> bytes:
         if self.secret_key:

@@ -37,7 +37,21 @@ lists `{"data": [...], "meta": {...}}` with `limit` (at most 100) and `page` (fr
 Errors carry a `message`; validation errors (422) add `errors` with per-field messages.
 DELETE operations also accept their fields in the query string, or as a POST with the
 header `X-HTTP-Method-Override: DELETE`.
+
+Each key may make so many calls a second of each class of operation: reads (GET), sends
+(`send-*` and `broadcast*`) and other writes; by default 100, 25 and 10. Every answer says
+where the key stands: `RateLimit-Limit` (calls allowed in this second for the class),
+`RateLimit-Remaining` and `RateLimit-Reset` (seconds until the count starts again). A call
+over the limit is answered 429 `Too Many Attempts.` with `Retry-After` seconds, and nothing
+of it is done.
 """
+
+_RATE_HEADERS = {
+    "RateLimit-Limit": "Calls allowed in the current second for this class of operation.",
+    "RateLimit-Remaining": "Calls left in the current second for this class of operation.",
+    "RateLimit-Reset": "Seconds until the count for this class starts again.",
+}
+_RETRY_AFTER = "Seconds to wait before calling again."
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -55,7 +69,33 @@ def install_openapi(app: FastAPI) -> None:
                 path.removeprefix(API_PREFIX): item for path, item in schema["paths"].items()
             }
             schema["security"] = [{"API KEY": []}]
+            document_rate_limits(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def document_rate_limits(schema: dict[str, Any]) -> None:
+    """Give every operation its 429 answer, and every answer the rate limit headers."""
+    headers = schema.setdefault("components", {}).setdefault("headers", {})
+    for name, description in {**_RATE_HEADERS, "Retry-After": _RETRY_AFTER}.items():
+        headers[name] = {"description": description, "schema": {"type": "integer"}}
+    refs = {name: {"$ref": f"#/components/headers/{name}"} for name in _RATE_HEADERS}
+    for item in schema["paths"].values():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault(
+                "429",
+                {
+                    "description": "Too many calls of this class in this second.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
+                    },
+                },
+            )
+            for code, response in responses.items():
+                extra = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
+                response.setdefault("headers", {}).update(
+                    {**refs, **(extra if code == "429" else {})}
+                )
