@@ -17,10 +17,12 @@ from konversation.keys.cache import KeyCache
 from konversation.process import tune_garbage_collector
 from konversation.settings import Settings
 from konversation.wire import errors
+from konversation.wire.body_limit import BodyLimit
 from konversation.wire.docs import install_docs
 from konversation.wire.limits import Limits, RateLimiter, RateLimits, make_counter
 from konversation.wire.openapi import install_openapi
 from konversation.wire.override import WireCompatibility
+from konversation.wire.request_ids import RequestIds
 from konversation.wire.router import api_router
 
 
@@ -67,4 +69,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The last added runs first: limits are counted by the method the override asks for.
     app.add_middleware(RateLimits, limiter=limiter)
     app.add_middleware(WireCompatibility)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIds)
     return app

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     rate_limit_reads: int = 100
     rate_limit_sends: int = 25
     rate_limit_writes: int = 10
+    # The largest request body accepted, in bytes; larger ones are refused with 413.
+    max_body_bytes: int = 1_048_576
 
     def server_secret(self) -> bytes:
         if self.secret_key:

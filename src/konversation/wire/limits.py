@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from konversation.errors import LimitExceeded
 from konversation.settings import Settings
+from konversation.wire.asgi import header
 from konversation.wire.errors import error_response
 from konversation.wire.router import API_PREFIX
 
@@ -188,11 +189,9 @@ class RateLimits:
 
 def _caller(scope: Scope) -> str:
     """Whom a call counts against: its Bearer key (hashed: keys are secrets), else its address."""
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            scheme, _, token = value.partition(b" ")
-            if scheme.lower() == b"bearer" and token.strip():
-                return "key:" + hashlib.sha256(token.strip()).hexdigest()[:32]
+    scheme, _, token = (header(scope, b"authorization") or b"").partition(b" ")
+    if scheme.lower() == b"bearer" and token.strip():
+        return "key:" + hashlib.sha256(token.strip()).hexdigest()[:32]
     client = scope.get("client")
     return f"address:{client[0] if client else 'unknown'}"
 

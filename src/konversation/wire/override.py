@@ -13,7 +13,9 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from konversation.wire.asgi import header, replaying
 
 _OVERRIDABLE = {"DELETE", "PUT", "PATCH"}
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
@@ -28,7 +30,7 @@ class WireCompatibility:
             await self.app(scope, receive, send)
             return
         scope = dict(scope)
-        override = _header(scope, b"x-http-method-override")
+        override = (header(scope, b"x-http-method-override") or b"").decode("latin-1")
         if scope["method"] == "POST" and override and override.upper() in _OVERRIDABLE:
             scope["method"] = override.upper()
         query = scope.get("query_string", b"").decode("latin-1")
@@ -37,13 +39,6 @@ class WireCompatibility:
         if "%5B%5D" in query or "[]" in query:
             scope["query_string"] = _flatten_array_keys(query).encode("latin-1")
         await self.app(scope, receive, send)
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
 
 
 async def _body_from_query_when_empty(scope: Scope, receive: Receive, query: str) -> Receive:
@@ -64,16 +59,7 @@ async def _body_from_query_when_empty(scope: Scope, receive: Receive, query: str
             (b"content-length", str(len(body)).encode()),
         ]
         scope["headers"] = headers
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
+    return replaying(body, receive)
 
 
 def nest_query(query: str) -> dict[str, Any]:

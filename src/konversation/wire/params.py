@@ -11,6 +11,7 @@ from konversation.db import PageRequest
 from konversation.errors import Invalid
 
 MAX_LIMIT = 100
+MAX_PAGE = 1_000_000
 DEFAULT_LIMIT = 10
 
 
@@ -21,9 +22,15 @@ async def _paging(
             description=f"How many items a page holds: 1 to {MAX_LIMIT}, {DEFAULT_LIMIT} if unset."
         ),
     ] = None,
-    page: Annotated[int | None, Query(description="Which page to return, counting from 1.")] = None,
+    page: Annotated[
+        int | None,
+        Query(description=f"Which page to return, counting from 1; at most {MAX_PAGE:,}."),
+    ] = None,
 ) -> PageRequest:
-    # Out-of-range numbers are clamped, never refused: clients loop on pages and must not break.
+    # Small numbers are clamped, never refused: clients loop on pages and must not break. A
+    # page past MAX_PAGE can only be a mistake (or a probe), and would overflow the offset.
+    if page is not None and page > MAX_PAGE:
+        raise Invalid.field("page", f"The page field must be at most {MAX_PAGE}.")
     return PageRequest(
         page=1 if page is None else max(1, page),
         limit=DEFAULT_LIMIT if limit is None else min(MAX_LIMIT, max(1, limit)),
