@@ -125,9 +125,7 @@ async def wait_until_answering(base_url: str, path: str = "/") -> float:
 
 # The benchmarks measure what one process can do, with one key: the per-key rate limits,
 # which would cap that key at a few hundred calls a second, are off.
-UNLIMITED = {
-    f"KONVERSATION_RATE_LIMIT_{kind}": "0" for kind in ("READS", "SENDS", "WRITES")
-}
+UNLIMITED = {f"KONVERSATION_RATE_LIMIT_{kind}": "0" for kind in ("READS", "SENDS", "WRITES")}
 
 
 @asynccontextmanager

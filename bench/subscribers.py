@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from konversation import __version__
 from konversation.app import create_app
+from konversation.audit.service import Actor
 from konversation.db import UTCDateTime, make_engine, make_session_factory, session_scope
 from konversation.flows import service as flows
 from konversation.flows.models import FieldScope, FlowKind, Tag
@@ -170,6 +171,7 @@ async def _make_bot(engine: AsyncEngine, size: int) -> tuple[int, str, list[int]
             bot_id=bot.id,
             permissions=[p.value for p in Permission],
             server_secret=SERVER_SECRET.encode(),
+            by=Actor.command_line(),
         )
         fields = [
             await flows.create_field(

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from konversation.audit.service import Actor
 from konversation.conversations.models import Message
 from konversation.db import session_scope, utcnow
 from konversation.flows import service as flows
@@ -64,6 +65,7 @@ async def make_tenant(
             bot_id=bot.id,
             permissions=BOTH if permissions is None else permissions,
             server_secret=server_secret,
+            by=Actor.command_line(),
             created_by=owner.id,
         )
         return Tenant(workspace.id, owner.id, bot.id, issued.token, issued.key.id)
@@ -84,6 +86,7 @@ async def make_key(
         bot_id=tenant.bot_id if bot_id == "same" else bot_id,  # type: ignore[arg-type]
         permissions=permissions,
         server_secret=server_secret,
+        by=Actor.command_line(),
     )
     await session.commit()
     return issued.token

@@ -19,6 +19,7 @@ from konversation.settings import Settings
 from konversation.wire import errors
 from konversation.wire.body_limit import BodyLimit
 from konversation.wire.docs import install_docs
+from konversation.wire.idempotency import Idempotency
 from konversation.wire.limits import Limits, RateLimiter, RateLimits, make_counter
 from konversation.wire.openapi import install_openapi
 from konversation.wire.override import WireCompatibility
@@ -66,7 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     install_openapi(app)
     install_docs(app)
-    # The last added runs first: limits are counted by the method the override asks for.
+    # The last added runs first: limits are counted by the method the override asks for, and
+    # a call refused by them never claims its idempotency key.
+    app.add_middleware(Idempotency)
     app.add_middleware(RateLimits, limiter=limiter)
     app.add_middleware(WireCompatibility)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from konversation.audit.service import Actor
 from konversation.channels.service import web_channel
 from konversation.commerce.catalog import NewProduct, VariantFields, create_product, load_shop
 from konversation.flows import service as flows
@@ -307,6 +308,7 @@ async def create_demo(session: AsyncSession, *, server_secret: bytes) -> DemoSec
         bot_id=bot.id,
         permissions=[p.value for p in Permission],
         server_secret=server_secret,
+        by=Actor.system("the first start"),
         created_by=owner.id,
     )
     return DemoSecrets(

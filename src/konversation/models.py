@@ -1,5 +1,6 @@
 """Every table, imported in one place so that Alembic and the tests see the whole schema."""
 
+from konversation.audit.models import AuditEntry
 from konversation.channels.models import BotChannel
 from konversation.commerce.models import (
     BusinessHours,
@@ -29,6 +30,7 @@ from konversation.flows.models import (
     Tag,
     TemplateInstall,
 )
+from konversation.idempotency.models import IdempotentRequest
 from konversation.keys.models import ApiKey
 from konversation.labels.models import Label
 from konversation.runtime.models import Delivery, Run
@@ -55,6 +57,7 @@ __all__ = [
     "AgentActivity",
     "AgentGroup",
     "ApiKey",
+    "AuditEntry",
     "Base",
     "Bot",
     "BotChannel",
@@ -71,6 +74,7 @@ __all__ = [
     "DiscountCode",
     "Field",
     "Flow",
+    "IdempotentRequest",
     "InboundWebhook",
     "KeywordTrigger",
     "Label",

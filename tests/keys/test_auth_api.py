@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from builders import ClientFor, Sessions, Tenant, make_key
+from konversation.audit.service import Actor
 from konversation.errors import Invalid
 from konversation.keys import service
 from konversation.keys.models import ApiKey
@@ -44,7 +45,7 @@ class TestAuthentication:
         self, api: httpx.AsyncClient, session: AsyncSession, tenant: Tenant
     ) -> None:
         assert (await api.get("/flow/tags")).status_code == 200
-        await service.revoke_key(session, tenant.key_id)
+        await service.revoke_key(session, tenant.key_id, by=Actor.command_line())
         await session.commit()
         response = await api.get("/flow/tags")
         assert response.status_code == 401

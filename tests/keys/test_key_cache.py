@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from builders import Tenant
 from konversation.app import create_app
+from konversation.audit.service import Actor
 from konversation.db import session_scope, utcnow
 from konversation.keys import service
 from konversation.keys.cache import TTL, KeyCache
@@ -60,7 +61,7 @@ async def test_a_key_revoked_through_one_app_is_refused_at_once_by_it_and_by_ano
         assert (await api.get("/flow/tags")).status_code == 200
         assert (await other.get("/flow/tags")).status_code == 200
         async with session_scope(app.state.sessions) as session:
-            await service.revoke_key(session, tenant.key_id)
+            await service.revoke_key(session, tenant.key_id, by=Actor.command_line())
         assert (await api.get("/flow/tags")).status_code == 401
         assert (await other.get("/flow/tags")).status_code == 401
 

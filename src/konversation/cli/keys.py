@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from konversation.audit.service import Actor
 from konversation.cli.context import database, run_or_exit
 from konversation.db import session_scope
 from konversation.keys import service
@@ -42,6 +43,7 @@ def create(
                 bot_id=bot,
                 permissions=chosen,
                 server_secret=settings.server_secret(),
+                by=Actor.command_line(),
             )
             return issued.key.id, issued.token
 
@@ -81,7 +83,7 @@ def revoke(key_id: Annotated[int, typer.Argument(help="The key's id, from `keys 
 
     async def run() -> str:
         async with database(Settings()) as (_engine, sessions), session_scope(sessions) as session:
-            key = await service.revoke_key(session, key_id)
+            key = await service.revoke_key(session, key_id, by=Actor.command_line())
             return key.name
 
     console.print(f"Key {key_id} ({run_or_exit(run())}) is revoked.")

@@ -16,8 +16,10 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from konversation.audit.service import Actor
 from konversation.dashboard import csrf
 from konversation.dashboard.problems import LoginRequired, PageForbidden
+from konversation.wire.request_ids import request_id_of
 from konversation.wire.session import Session as DbSession
 from konversation.workspaces.models import Bot, Membership, Role, User, Workspace
 
@@ -159,7 +161,32 @@ def require_role(*roles: Role) -> Callable[[Viewer], Awaitable[Viewer]]:
     return check
 
 
+def managers_only(refusal: str) -> Callable[[Viewer], Awaitable[Viewer]]:
+    """A dependency letting through users who manage a workspace, refusing others with
+    `refusal`."""
+
+    async def check(viewer: Annotated[Viewer, Depends(current_user)]) -> Viewer:
+        if not viewer.managed_workspaces:
+            raise PageForbidden(refusal)
+        return viewer
+
+    return check
+
+
 def require_manager_of(viewer: Viewer, workspace_id: int) -> None:
     """Refuse unless the viewer is an owner or admin of `workspace_id`."""
     if viewer.role_in(workspace_id) not in MANAGERS:
         raise PageForbidden()
+
+
+def acting_user(request: Request, viewer: Viewer) -> Actor:
+    """The signed-in user as the audit log names them, acting in this request."""
+    return user_actor(request, viewer.user)
+
+
+def user_actor(request: Request, user: User) -> Actor:
+    return Actor.user(user.id, user.email).at(request_id_of(request), client_address(request))
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None

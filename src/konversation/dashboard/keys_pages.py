@@ -15,8 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from konversation.dashboard.auth import Viewer, current_user, require_manager_of
-from konversation.dashboard.problems import PageForbidden
+from konversation.dashboard.auth import Viewer, acting_user, managers_only, require_manager_of
 from konversation.dashboard.routing import redirect
 from konversation.dashboard.templating import flash, render
 from konversation.dashboard.web import DbSession, page_router
@@ -32,13 +31,9 @@ PANEL: Final = "keys/_panel.html"
 NAME_LIMIT: Final = 255
 
 
-async def _key_manager(viewer: Annotated[Viewer, Depends(current_user)]) -> Viewer:
-    if not viewer.managed_workspaces:
-        raise PageForbidden("Only owners and admins of a workspace manage its API keys.")
-    return viewer
-
-
-KeyManager = Annotated[Viewer, Depends(_key_manager)]
+KeyManager = Annotated[
+    Viewer, Depends(managers_only("Only owners and admins of a workspace manage its API keys."))
+]
 
 
 @dataclass(frozen=True)
@@ -160,6 +155,7 @@ async def create_key(
         bot_id=form.bot_id,
         permissions=form.permissions,
         server_secret=request.app.state.server_secret,
+        by=acting_user(request, viewer),
         created_by=viewer.user.id,
     )
     created = Created(name=issued.key.name, token=issued.token)
@@ -192,7 +188,9 @@ async def revoke_key(
     if key is None:
         raise NotFound("API key not found")
     require_manager_of(viewer, key.workspace_id)
-    await keys.revoke_key(session, key_id, key.workspace_id)
+    await keys.revoke_key(
+        session, key_id, by=acting_user(request, viewer), workspace_id=key.workspace_id
+    )
     notice = f"The key “{key.name}” is revoked: requests with it are refused from now on."
     if request.headers.get("HX-Request"):
         blank = await _blank_form(session, viewer)

@@ -6,12 +6,16 @@ from typing import Annotated, Final
 
 from fastapi import Form, Request
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from konversation.audit import service as audit
+from konversation.audit.service import Action, Actor
 from konversation.dashboard import auth, lockout
 from konversation.dashboard.routing import HOME_URL, LOGIN_URL, local_path, redirect
 from konversation.dashboard.templating import flash, render
 from konversation.dashboard.web import CurrentUser, DbSession, page_router
+from konversation.wire.request_ids import request_id_of
 from konversation.workspaces.models import Bot, User
 from konversation.workspaces.service import hash_password, verify_password
 
@@ -57,13 +61,25 @@ async def log_in(
     user = await session.scalar(select(User).where(User.email == email))
     known_hash = user.password_hash if user is not None else _decoy()
     if not verify_password(password, known_hash) or user is None:
-        await lockout.record_failure(
-            session, email, request.client.host if request.client else None
-        )
+        await lockout.record_failure(session, email, auth.client_address(request))
+        _audit_sign_in(request, session, Action.LOGIN_FAILED, user, email)
         return _refused(request, email, next, BAD_CREDENTIALS, status=401)
     await lockout.clear_failures(session, email)
+    _audit_sign_in(request, session, Action.LOGIN, user, email)
     auth.sign_in(request, user)
     return redirect(request, local_path(next))
+
+
+def _audit_sign_in(
+    request: Request, session: AsyncSession, action: Action, user: User | None, email: str
+) -> None:
+    """Sign-ins belong to no workspace; the log shows them to the managers of the user's."""
+    by = (
+        auth.user_actor(request, user)
+        if user is not None
+        else Actor("anonymous", email).at(request_id_of(request), auth.client_address(request))
+    )
+    audit.record(session, action, by, workspace_id=None, target=f"sign-in as {email}")
 
 
 def _refused(request: Request, email: str, next: str, error: str, *, status: int) -> Response:

@@ -10,6 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from konversation.audit import service as audit
+from konversation.audit.service import Action, Actor
 from konversation.db import utcnow
 from konversation.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from konversation.keys import tokens
@@ -31,6 +33,7 @@ class KeyContext:
     bot_id: int | None
     permissions: frozenset[str]
     user_id: int | None
+    name: str
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ async def create_key(
     bot_id: int | None,
     permissions: Iterable[str],
     server_secret: bytes,
+    by: Actor,
     created_by: int | None = None,
 ) -> IssuedKey:
     """Store a new key and return its token, which is never available again."""
@@ -79,7 +83,19 @@ async def create_key(
     )
     session.add(key)
     await session.flush()
+    audit.record(
+        session,
+        Action.KEY_CREATED,
+        by,
+        workspace_id=workspace_id,
+        target=_named(key),
+        details={"bot_id": bot_id, "permissions": chosen, "prefix": key.prefix},
+    )
     return IssuedKey(key=key, token=str(token))
+
+
+def _named(key: ApiKey) -> str:
+    return f"API key {key.id} ({key.name})"
 
 
 def _valid_permissions(permissions: Iterable[str]) -> list[str]:
@@ -100,13 +116,18 @@ async def list_keys(session: AsyncSession, workspace_id: int | None = None) -> S
     return (await session.scalars(query)).all()
 
 
-async def revoke_key(session: AsyncSession, key_id: int, workspace_id: int | None = None) -> ApiKey:
+async def revoke_key(
+    session: AsyncSession, key_id: int, *, by: Actor, workspace_id: int | None = None
+) -> ApiKey:
     key = await session.get(ApiKey, key_id)
     if key is None or (workspace_id is not None and key.workspace_id != workspace_id):
         raise NotFound("API key not found")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         forget_all_on_commit(session.sync_session)
+        audit.record(
+            session, Action.KEY_REVOKED, by, workspace_id=key.workspace_id, target=_named(key)
+        )
     return key
 
 
@@ -141,6 +162,7 @@ async def _look_up(session: AsyncSession, prefix: str) -> tuple[str, KeyContext]
         await session.execute(
             select(
                 ApiKey.id,
+                ApiKey.name,
                 ApiKey.digest,
                 ApiKey.workspace_id,
                 ApiKey.bot_id,
@@ -159,6 +181,7 @@ async def _look_up(session: AsyncSession, prefix: str) -> tuple[str, KeyContext]
         bot_id=row.bot_id,
         permissions=frozenset(row.permissions),
         user_id=row.created_by,
+        name=row.name,
     )
     return row.digest, caller
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from starlette.types import Message, Receive, Scope
 
 
@@ -11,6 +13,24 @@ def header(scope: Scope, name: bytes) -> bytes | None:
         if key == name:
             return bytes(value)
     return None
+
+
+def caller_of(scope: Scope) -> str:
+    """Who is calling: their Bearer key, hashed (keys are secrets), else their address."""
+    scheme, _, token = (header(scope, b"authorization") or b"").partition(b" ")
+    if scheme.lower() == b"bearer" and token.strip():
+        return "key:" + hashlib.sha256(token.strip()).hexdigest()[:32]
+    client = scope.get("client")
+    return f"address:{client[0] if client else 'unknown'}"
+
+
+async def read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
 
 
 def replaying(body: bytes, receive: Receive) -> Receive:

@@ -27,12 +27,14 @@ async def _caller(
 ) -> KeyContext:
     if credentials is None:
         raise Unauthenticated()
-    return await service.authenticate(
+    caller = await service.authenticate(
         session,
         credentials.credentials,
         server_secret=request.app.state.server_secret,
         cache=request.app.state.key_cache,
     )
+    request.state.caller = caller  # for the audit log of the request's unit of work
+    return caller
 
 
 async def _flow_manager(caller: Annotated[KeyContext, Depends(_caller)]) -> BotKey:

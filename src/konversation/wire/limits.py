@@ -12,7 +12,6 @@ the original API sends); a call over the limit is refused with 429 `Too Many Att
 from __future__ import annotations
 
 import enum
-import hashlib
 import logging
 import math
 import time
@@ -26,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from konversation.errors import LimitExceeded
 from konversation.settings import Settings
-from konversation.wire.asgi import header
+from konversation.wire.asgi import caller_of
 from konversation.wire.errors import error_response
 from konversation.wire.router import API_PREFIX
 
@@ -176,7 +175,7 @@ class RateLimits:
             await self.app(scope, receive, send)
             return
         kind = operation_class(scope["method"], path.removeprefix(API_PREFIX))
-        verdict = await self.limiter.check(kind, _caller(scope))
+        verdict = await self.limiter.check(kind, caller_of(scope))
         if verdict is None:
             await self.app(scope, receive, send)
         elif verdict.allowed:
@@ -185,15 +184,6 @@ class RateLimits:
             response = error_response(LimitExceeded(retry_after=verdict.retry_after))
             response.headers.update(dict(verdict.headers))
             await response(scope, receive, send)
-
-
-def _caller(scope: Scope) -> str:
-    """Whom a call counts against: its Bearer key (hashed: keys are secrets), else its address."""
-    scheme, _, token = (header(scope, b"authorization") or b"").partition(b" ")
-    if scheme.lower() == b"bearer" and token.strip():
-        return "key:" + hashlib.sha256(token.strip()).hexdigest()[:32]
-    client = scope.get("client")
-    return f"address:{client[0] if client else 'unknown'}"
 
 
 def _headers(limit: int, remaining: int, reset: int) -> list[tuple[str, str]]:

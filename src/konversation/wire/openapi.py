@@ -44,6 +44,11 @@ where the key stands: `RateLimit-Limit` (calls allowed in this second for the cl
 `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the count starts again). A call
 over the limit is answered 429 `Too Many Attempts.` with `Retry-After` seconds, and nothing
 of it is done.
+
+Every POST takes an optional `Idempotency-Key` header (1 to 255 visible characters): sent
+again with the same key within 24 hours, the same request is answered as the first time, with
+`Idempotent-Replayed: true`, and nothing is done again: no second message, order or
+broadcast. The same key on a different request is refused with 422.
 """
 
 _RATE_HEADERS = {
@@ -70,6 +75,7 @@ def install_openapi(app: FastAPI) -> None:
             }
             schema["security"] = [{"API KEY": []}]
             document_rate_limits(schema)
+            document_idempotency(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -99,3 +105,18 @@ def document_rate_limits(schema: dict[str, Any]) -> None:
                 response.setdefault("headers", {}).update(
                     {**refs, **(extra if code == "429" else {})}
                 )
+
+
+def document_idempotency(schema: dict[str, Any]) -> None:
+    """Give every POST its optional `Idempotency-Key` header."""
+    parameter = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Repeat the request safely: within 24 hours the first answer is given "
+        "again and nothing is done twice.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    }
+    for item in schema["paths"].values():
+        if "post" in item:
+            item["post"].setdefault("parameters", []).append(parameter)

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from konversation.wire.asgi import header, replaying
+from konversation.wire.asgi import header, read_body, replaying
 
 _OVERRIDABLE = {"DELETE", "PUT", "PATCH"}
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
@@ -42,13 +42,7 @@ class WireCompatibility:
 
 
 async def _body_from_query_when_empty(scope: Scope, receive: Receive, query: str) -> Receive:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    body = b"".join(chunks)
+    body = await read_body(receive)
     if not body.strip():
         body = json.dumps(nest_query(query)).encode()
         headers = [
