@@ -35,6 +35,7 @@ STATUS: dict[type[KonversationError], int] = {
     LimitExceeded: 429,
 }
 
+TOO_LARGE = "A number in the request is too large."
 _HTTP_MESSAGES = {404: "Not Found.", 405: "Method Not Allowed."}
 
 
@@ -180,9 +181,14 @@ def install(app: FastAPI) -> None:
         # PostgreSQL refuses a bound number outside its column's range before it looks for a
         # row: such a number can name nothing, which is the caller's mistake, not ours.
         if "out of int" in str(getattr(exc, "orig", "")):
-            return error_response(Invalid({"body": ["A number in the request is too large."]}))
+            return error_response(Invalid({"body": [TOO_LARGE]}))
         return JSONResponse({"message": "Server Error."}, status_code=500)
 
+    async def on_overflow(_request: Request, _exc: Exception) -> JSONResponse:
+        # SQLite's driver refuses an integer past 64 bits before any query runs.
+        return error_response(Invalid({"body": [TOO_LARGE]}))
+
+    app.add_exception_handler(OverflowError, on_overflow)
     app.add_exception_handler(KonversationError, on_domain_error)
     app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(IntegrityError, on_integrity_error)
