@@ -314,7 +314,11 @@ async def bench_fixture(app: Any) -> Bench:
     Its owner is stored without a real password hash and there is no API key: the engine needs
     neither, and hashing passwords would be most of each test's time.
     """
-    runtime: Runtime = app.state.runtime
+    return await make_bench(app.state.runtime)
+
+
+async def make_bench(runtime: Runtime) -> Bench:
+    """A fresh workspace and bot, with an empty main flow, on `runtime`."""
     async with session_scope(runtime.sessions) as session:
         owner = User(name="Ada Owner", email=f"owner-{uuid.uuid4().hex}@example.com")
         owner.password_hash = "!"  # no password logs in
