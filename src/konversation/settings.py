@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # The Redis stream the jobs go through: deployments sharing one Redis need their own.
     redis_queue: str = "konversation"
+    # How long a worker holds the work it claimed (messages to send, a broadcast's next
+    # recipients) before another worker takes it over, should the first have died.
+    lease_seconds: int = 60
     # Calls a second allowed per API key, by class of operation (0: no limit): reads (GET),
     # sends (send-* and broadcast*) and other writes. Counted in Redis when it is configured.
     rate_limit_reads: int = 100

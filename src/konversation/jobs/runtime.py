@@ -11,6 +11,7 @@ do nothing twice.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -79,10 +80,11 @@ class Runtime:
 
     def chores(self) -> list[Chore]:
         """The kinds of work, in the order of `_due`."""
+        lease = dt.timedelta(seconds=self.settings.lease_seconds)
         return [
-            lambda: outbox.deliver_due(self.sessions, self.directory),
+            lambda: outbox.deliver_due(self.sessions, self.directory, lease=lease),
             lambda: self.engine.resume_due(self.sessions),
-            lambda: run_due_broadcasts(self.sessions, self.engine),
+            lambda: run_due_broadcasts(self.sessions, self.engine, lease=lease),
         ]
 
     async def pump(self) -> int:

@@ -199,14 +199,16 @@ async def deliver_due(
     directory: ChannelDirectory,
     *,
     limit: int = BATCH,
+    lease: dt.timedelta = LEASE,
 ) -> int:
     """Send the messages due now, each subscriber's in order; answers how many were tried.
+    The messages are leased for `lease`: should this worker die, another sends them after.
 
     Different subscribers' messages go out side by side; a channel that takes many messages in
     one call (`BatchChannel`) gets them so.
     """
     async with session_scope(sessions) as session:
-        claimed = await _claim(session, limit)
+        claimed = await _claim(session, limit, lease)
         channels = {
             key: await directory.channel(session, key[0], str(key[1]))
             for key in {(d.bot_id, d.channel) for d in claimed}
@@ -251,7 +253,7 @@ async def _record_outcomes(session: AsyncSession, done: list[Outcomes]) -> None:
         await session.execute(update(Delivery), changes)
 
 
-async def _claim(session: AsyncSession, limit: int) -> list[Claimed]:
+async def _claim(session: AsyncSession, limit: int, lease: dt.timedelta) -> list[Claimed]:
     """Lease due messages: of each subscriber, the oldest waiting and up to `PER_SUBSCRIBER`
     after it, and none while an older one of theirs is still on its way elsewhere."""
     now = utcnow()
@@ -294,7 +296,7 @@ async def _claim(session: AsyncSession, limit: int) -> list[Claimed]:
         await session.execute(
             update(Delivery)
             .where(Delivery.id.in_([d.id for d in claimed]))
-            .values(leased_until=now + LEASE)
+            .values(leased_until=now + lease)
             .execution_options(synchronize_session=False)
         )
     return claimed

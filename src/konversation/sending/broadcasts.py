@@ -369,14 +369,16 @@ async def run_due_broadcasts(
     *,
     now: dt.datetime | None = None,
     limit: int = BATCH,
+    lease: dt.timedelta = LEASE,
 ) -> int:
     """Reach the recipients of the broadcasts due at `now` (at most `limit` in all), as their
-    pace allows; answers how many were handled (sent, skipped or failed)."""
+    pace allows; answers how many were handled (sent, skipped or failed). Each broadcast is
+    leased for `lease` while this worker handles its next recipients."""
     now = now or utcnow()
     handled = 0
     tried: set[int] = set()
     while handled < limit:
-        broadcast_id = await _claim(sessions, now, tried)
+        broadcast_id = await _claim(sessions, now, tried, lease)
         if broadcast_id is None:
             break
         tried.add(broadcast_id)
@@ -388,7 +390,10 @@ async def run_due_broadcasts(
 
 
 async def _claim(
-    sessions: async_sessionmaker[AsyncSession], now: dt.datetime, tried: set[int]
+    sessions: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
+    tried: set[int],
+    lease: dt.timedelta,
 ) -> int | None:
     """A due broadcast nobody else works on, leased to this worker."""
     clock = utcnow()  # leases are about workers, so they follow the real clock
@@ -407,7 +412,7 @@ async def _claim(
         )
         if found is not None:
             await session.execute(
-                update(Broadcast).where(Broadcast.id == found).values(leased_until=clock + LEASE)
+                update(Broadcast).where(Broadcast.id == found).values(leased_until=clock + lease)
             )
     return found
 
