@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from konversation.audit.service import Actor
+from konversation.channels.models import BotChannel, ChannelType
 from konversation.conversations.models import Message
 from konversation.db import session_scope, utcnow
 from konversation.flows import service as flows
@@ -196,3 +197,13 @@ async def make_bot(
     bot = await workspaces.create_bot(session, workspace_id, name=name, channel=channel)
     await session.commit()
     return bot.id
+
+
+async def connect_api_channel(sessions: Sessions, bot_id: int, webhook_url: str) -> BotChannel:
+    """The bot's API channel, posting the bot's messages to `webhook_url`."""
+    async with session_scope(sessions) as session:
+        channel = BotChannel(
+            bot_id=bot_id, type=ChannelType.API, config={"webhook_url": webhook_url}
+        )
+        session.add(channel)
+    return channel

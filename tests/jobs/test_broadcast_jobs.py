@@ -15,10 +15,10 @@ from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from builders import Sessions, Tenant, make_subscriber
+from builders import Sessions, Tenant, connect_api_channel, make_subscriber
 from fake_webhook import FakeWebhook, fake_webhook_fixture, fake_webhook_server_fixture  # noqa: F401
 from konversation.app import create_app
-from konversation.channels.models import BotChannel, ChannelType
+from konversation.channels.models import ChannelType
 from konversation.db import session_scope
 from konversation.flows import service as flows
 from konversation.jobs.worker import run_worker
@@ -37,14 +37,8 @@ async def tagged_audience(
     sessions: Sessions, tenant: Tenant, fake_webhook: FakeWebhook
 ) -> dict[str, str]:
     """A tag on AUDIENCE subscribers reached through the API channel, and a two-message flow."""
+    await connect_api_channel(sessions, tenant.bot_id, f"{fake_webhook.url}{HOOK}")
     async with session_scope(sessions) as session:
-        session.add(
-            BotChannel(
-                bot_id=tenant.bot_id,
-                type=ChannelType.API,
-                config={"webhook_url": f"{fake_webhook.url}{HOOK}"},
-            )
-        )
         tag = await flows.create_tag(session, tenant.bot_id, name="Newsletter")
         tag_ns = f"f{tenant.bot_id}t{tag.number}"
         for _ in range(AUDIENCE):

@@ -9,10 +9,10 @@ import contextlib
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from builders import Sessions, Tenant, make_subscriber
+from builders import Sessions, Tenant, connect_api_channel, make_subscriber
 from fake_webhook import FakeWebhook, fake_webhook_fixture, fake_webhook_server_fixture  # noqa: F401
 from konversation.channels.base import Text
-from konversation.channels.models import BotChannel, ChannelType
+from konversation.channels.models import ChannelType
 from konversation.db import session_scope
 from konversation.jobs.runtime import Runtime
 from konversation.runtime.models import Delivery, DeliveryStatus
@@ -29,14 +29,7 @@ async def test_a_dead_workers_messages_go_out_once_its_lease_has_run_out(
     fake_webhook: FakeWebhook,
 ) -> None:
     short = settings.model_copy(update={"lease_seconds": 1})
-    async with session_scope(sessions) as session:
-        session.add(
-            BotChannel(
-                bot_id=tenant.bot_id,
-                type=ChannelType.API,
-                config={"webhook_url": f"{fake_webhook.url}{HOOK}"},
-            )
-        )
+    await connect_api_channel(sessions, tenant.bot_id, f"{fake_webhook.url}{HOOK}")
     async with session_scope(sessions) as session:
         sam = await make_subscriber(session, tenant.bot_id, channel=ChannelType.API)
     dying, taking_over = Runtime(short, engine), Runtime(short, engine)

@@ -11,6 +11,7 @@ import pytest
 from engine_helpers import Bench, bench_fixture, doc, say  # noqa: F401
 from sqlalchemy import update
 
+from builders import connect_api_channel
 from fake_webhook import FakeWebhook, fake_webhook_fixture, fake_webhook_server_fixture  # noqa: F401
 from konversation.channels import api_channel
 from konversation.channels import base as out
@@ -25,13 +26,7 @@ HOOK = "/bot-messages"
 @pytest.fixture
 async def channel(bench: Bench, fake_webhook: FakeWebhook) -> BotChannel:
     """The bot's API channel, posting to the sink; its main flow sends three messages."""
-    async with session_scope(bench.sessions) as session:
-        record = BotChannel(
-            bot_id=bench.bot_id,
-            type=ChannelType.API,
-            config={"webhook_url": fake_webhook.url + HOOK},
-        )
-        session.add(record)
+    record = await connect_api_channel(bench.sessions, bench.bot_id, fake_webhook.url + HOOK)
     await bench.main(
         doc(
             say("one", "One, {{first_name}}", next="two"),

@@ -7,24 +7,15 @@ import pytest
 from fastapi import FastAPI
 from sending_support import HOOK
 
-from builders import Sessions, Tenant
+from builders import Sessions, Tenant, connect_api_channel
 from fake_webhook import FakeWebhook, fake_webhook_fixture, fake_webhook_server_fixture  # noqa: F401
-from konversation.channels.models import BotChannel, ChannelType
-from konversation.db import session_scope
 from konversation.jobs.runtime import Runtime
 
 
 @pytest.fixture
 async def webhook(sessions: Sessions, tenant: Tenant, fake_webhook: FakeWebhook) -> FakeWebhook:
     """The sink the tenant's bot posts its messages to, through its API channel."""
-    async with session_scope(sessions) as session:
-        session.add(
-            BotChannel(
-                bot_id=tenant.bot_id,
-                type=ChannelType.API,
-                config={"webhook_url": f"{fake_webhook.url}{HOOK}"},
-            )
-        )
+    await connect_api_channel(sessions, tenant.bot_id, f"{fake_webhook.url}{HOOK}")
     return fake_webhook
 
 
