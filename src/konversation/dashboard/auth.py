@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from konversation.audit.service import Actor
 from konversation.dashboard import csrf
 from konversation.dashboard.problems import LoginRequired, PageForbidden
-from konversation.wire.request_ids import request_id_of
+from konversation.wire.request_ids import client_address, request_id_of
 from konversation.wire.session import Session as DbSession
 from konversation.workspaces.models import Bot, Membership, Role, User, Workspace
 
@@ -186,7 +186,3 @@ def acting_user(request: Request, viewer: Viewer) -> Actor:
 
 def user_actor(request: Request, user: User) -> Actor:
     return Actor.user(user.id, user.email).at(request_id_of(request), client_address(request))
-
-
-def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None

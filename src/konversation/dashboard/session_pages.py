@@ -15,7 +15,7 @@ from konversation.dashboard import auth, lockout
 from konversation.dashboard.routing import HOME_URL, LOGIN_URL, local_path, redirect
 from konversation.dashboard.templating import flash, render
 from konversation.dashboard.web import CurrentUser, DbSession, page_router
-from konversation.wire.request_ids import request_id_of
+from konversation.wire.request_ids import client_address, request_id_of
 from konversation.workspaces.models import Bot, User
 from konversation.workspaces.service import hash_password, verify_password
 
@@ -61,7 +61,7 @@ async def log_in(
     user = await session.scalar(select(User).where(User.email == email))
     known_hash = user.password_hash if user is not None else _decoy()
     if not verify_password(password, known_hash) or user is None:
-        await lockout.record_failure(session, email, auth.client_address(request))
+        await lockout.record_failure(session, email, client_address(request))
         _audit_sign_in(request, session, Action.LOGIN_FAILED, user, email)
         return _refused(request, email, next, BAD_CREDENTIALS, status=401)
     await lockout.clear_failures(session, email)
@@ -77,7 +77,7 @@ def _audit_sign_in(
     by = (
         auth.user_actor(request, user)
         if user is not None
-        else Actor("anonymous", email).at(request_id_of(request), auth.client_address(request))
+        else Actor("anonymous", email).at(request_id_of(request), client_address(request))
     )
     audit.record(session, action, by, workspace_id=None, target=f"sign-in as {email}")
 

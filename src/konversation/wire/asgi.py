@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
-from starlette.types import Message, Receive, Scope
+from starlette.types import Message, Receive, Scope, Send
 
 
 def header(scope: Scope, name: bytes) -> bytes | None:
@@ -45,3 +46,15 @@ def replaying(body: bytes, receive: Receive) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replay
+
+
+def with_headers(send: Send, headers: Sequence[tuple[str, str]]) -> Send:
+    """A `send` that adds `headers` to the answer's start."""
+    encoded = [(name.lower().encode(), value.encode()) for name, value in headers]
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *encoded]}
+        await send(message)
+
+    return sending

@@ -21,11 +21,11 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from konversation.errors import LimitExceeded
 from konversation.settings import Settings
-from konversation.wire.asgi import caller_of
+from konversation.wire.asgi import caller_of, with_headers
 from konversation.wire.errors import error_response
 from konversation.wire.router import API_PREFIX
 
@@ -179,7 +179,7 @@ class RateLimits:
         if verdict is None:
             await self.app(scope, receive, send)
         elif verdict.allowed:
-            await self.app(scope, receive, _with_headers(send, verdict.headers))
+            await self.app(scope, receive, with_headers(send, verdict.headers))
         else:
             response = error_response(LimitExceeded(retry_after=verdict.retry_after))
             response.headers.update(dict(verdict.headers))
@@ -194,14 +194,3 @@ def _headers(limit: int, remaining: int, reset: int) -> list[tuple[str, str]]:
         ("X-RateLimit-Limit", str(limit)),
         ("X-RateLimit-Remaining", str(remaining)),
     ]
-
-
-def _with_headers(send: Send, headers: list[tuple[str, str]]) -> Send:
-    encoded = [(name.lower().encode(), value.encode()) for name, value in headers]
-
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", []), *encoded]}
-        await send(message)
-
-    return sending

@@ -11,9 +11,9 @@ import re
 import uuid
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from konversation.wire.asgi import header
+from konversation.wire.asgi import header, with_headers
 
 HEADER = "X-Request-Id"
 _ACCEPTED = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
@@ -29,19 +29,17 @@ class RequestIds:
             return
         request_id = _given(scope) or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        header = (HEADER.lower().encode(), request_id.encode())
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), header]}
-            await send(message)
-
-        await self.app(scope, receive, sending)
+        await self.app(scope, receive, with_headers(send, [(HEADER, request_id)]))
 
 
 def request_id_of(request: Request) -> str | None:
     value = getattr(request.state, "request_id", None)
     return value if isinstance(value, str) else None
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address, as the audit log records it."""
+    return request.client.host if request.client else None
 
 
 def _given(scope: Scope) -> str | None:

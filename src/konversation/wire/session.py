@@ -13,7 +13,7 @@ from konversation.audit import service as audit
 from konversation.audit.service import Action, Actor
 from konversation.db import session_scope
 from konversation.keys.service import KeyContext
-from konversation.wire.request_ids import request_id_of
+from konversation.wire.request_ids import client_address, request_id_of
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -35,9 +35,7 @@ async def _audit_deletion(request: Request, session: AsyncSession) -> None:
         fields = json.loads(body) if body.strip() else {}
     except ValueError:
         fields = {}
-    by = Actor.key(caller.key_id, caller.name).at(
-        request_id_of(request), request.client.host if request.client else None
-    )
+    by = Actor.key(caller.key_id, caller.name).at(request_id_of(request), client_address(request))
     audit.record(
         session,
         Action.API_DELETE,
