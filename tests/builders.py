@@ -8,20 +8,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from konversation.audit.service import Actor
 from konversation.channels.models import BotChannel, ChannelType
 from konversation.conversations.models import Message
 from konversation.db import session_scope, utcnow
 from konversation.flows import service as flows
-from konversation.flows.models import FieldScope, FlowKind
+from konversation.flows.models import FieldScope, FlowKind, Tag
+from konversation.ids import Kind
 from konversation.keys import service as keys
 from konversation.keys.models import Permission
 from konversation.subscribers import service as subscribers
-from konversation.subscribers.models import ConversationStatus, Subscriber
+from konversation.subscribers.models import (
+    ConversationStatus,
+    StatusCount,
+    Subscriber,
+    SubscriberChannel,
+    SubscriberTag,
+)
 from konversation.workspaces import service as workspaces
-from konversation.workspaces.models import Role
+from konversation.workspaces.models import BotCounter, Role
 
 BOTH = [p.value for p in Permission]
 
@@ -207,3 +215,56 @@ async def connect_api_channel(sessions: Sessions, bot_id: int, webhook_url: str)
         )
         session.add(channel)
     return channel
+
+
+AUDIENCE_BATCH = 5000
+
+
+async def make_audience(engine: AsyncEngine, bot_id: int, tag_id: int, size: int) -> None:
+    """`size` open subscribers of a bot that has none yet, all with the tag and reached through
+    the API channel (user ids `reader-1`...), written by bulk inserts: thousands in a second,
+    with the counts the services keep (status counts, the tag's size, the numbering) true."""
+    now = utcnow()
+    async with engine.begin() as connection:
+        for start in range(1, size + 1, AUDIENCE_BATCH):
+            numbers = list(range(start, min(start + AUDIENCE_BATCH, size + 1)))
+            await connection.execute(insert(Subscriber), [_reader(bot_id, n, now) for n in numbers])
+            people = await connection.execute(
+                select(Subscriber.id, Subscriber.user_id).where(
+                    Subscriber.bot_id == bot_id, Subscriber.number.in_(numbers)
+                )
+            )
+            rows = people.all()
+            await connection.execute(
+                insert(SubscriberChannel),
+                [{"subscriber_id": i, "type": ChannelType.API, "user_id": u} for i, u in rows],
+            )
+            await connection.execute(
+                insert(SubscriberTag),
+                [{"subscriber_id": i, "tag_id": tag_id, "created_at": now} for i, _ in rows],
+            )
+        await connection.execute(
+            update(Tag).where(Tag.id == tag_id).values(subscriber_count=Tag.subscriber_count + size)
+        )
+        await connection.execute(
+            insert(StatusCount).values(bot_id=bot_id, status=ConversationStatus.OPEN, count=size)
+        )
+        await connection.execute(
+            insert(BotCounter).values(bot_id=bot_id, kind=Kind.SUBSCRIBER.value, value=size)
+        )
+
+
+def _reader(bot_id: int, number: int, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "bot_id": bot_id,
+        "number": number,
+        "user_id": f"reader-{number}",
+        "first_name": "Reader",
+        "last_name": str(number),
+        "name": f"Reader {number}",
+        "status": ConversationStatus.OPEN,
+        "is_subscribed": True,
+        "subscribed_at": now,
+        "activity_at": now,
+        "created_at": now,
+    }
