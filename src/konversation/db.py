@@ -47,6 +47,11 @@ NAMING_CONVENTION = {
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
+# Set on a session that queued work for the background (messages, event webhooks), so that its
+# commit wakes the workers at once.
+QUEUED = "konversation.work_queued"
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

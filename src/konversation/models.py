@@ -44,6 +44,7 @@ from konversation.subscribers.models import (
     SubscriberLabel,
     SubscriberTag,
 )
+from konversation.webhooks.models import WebhookDelivery, WebhookEndpoint
 from konversation.workspaces.models import (
     AgentGroup,
     Bot,
@@ -102,5 +103,7 @@ __all__ = [
     "Tag",
     "TemplateInstall",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Workspace",
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/konversation.db"
 
@@ -51,6 +53,20 @@ class Settings(BaseSettings):
     rate_limit_writes: int = 10
     # The largest request body accepted, in bytes; larger ones are refused with 413.
     max_body_bytes: int = 1_048_576
+    # Networks that event webhooks may reach although they are not public (CIDRs, separated by
+    # commas), such as "10.0.0.0/8" for receivers inside the owner's own network. None by
+    # default: loopback, private and link-local addresses are refused.
+    webhook_allowed_networks: Annotated[list[str], NoDecode] = []
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: Any) -> Any:
+        networks = (
+            [n.strip() for n in value.split(",") if n.strip()] if isinstance(value, str) else value
+        )
+        for network in networks:
+            ipaddress.ip_network(network, strict=False)  # a typo fails at start, not per event
+        return networks
 
     def server_secret(self) -> bytes:
         if self.secret_key:

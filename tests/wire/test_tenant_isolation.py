@@ -23,7 +23,7 @@ from builders import Tenant, make_key, make_tenant
 REFERENCE = Path(__file__).parent.parent / "data" / "reference_operations.json"
 SECRET = "zq-secret-of-b"  # in the names of the other tenant's things
 # What the other tenant keeps that a call aimed at it never sends: none may come back.
-UNSENT = ("zq-person-b", "zq-label-b", "zq-type-b", "zq-value-b", "zq-answer-b")
+UNSENT = ("zq-person-b", "zq-label-b", "zq-type-b", "zq-value-b", "zq-answer-b", "zq-hook-b")
 
 
 class Other:
@@ -48,11 +48,19 @@ class Other:
             "/flow/create-bot-field",
             {"name": f"bot_{SECRET}", "var_type": "text", "value": "zq-value-b"},
         )
+        await made("/team/create-label", {"name": "zq-label-b"})
+        kind = await made("/shop/product-types/create", {"name": "zq-type-b"})
+        hook = await made(
+            "/event-webhook/create",
+            {
+                "url": "http://127.0.0.1:9/zq-hook-b",
+                "events": ["subscriber.created"],
+                "description": "zq-hook-b",
+            },
+        )
         person = await made(
             "/subscriber/create", {"first_name": "zq-person-b", "phone": "+4479001"}
         )
-        await made("/team/create-label", {"name": "zq-label-b"})
-        kind = await made("/shop/product-types/create", {"name": "zq-type-b"})
         self.ids = {
             "user_ns": person["user_ns"],
             "user_id": person.get("user_id") or "4479001",
@@ -61,7 +69,10 @@ class Other:
             "flow_ns": f"f{self.tenant.bot_id}",
             "sub_flow_ns": f"f{self.tenant.bot_id}s1",
             "id": _first_int(kind),
+            "webhook_id": hook["id"],
         }
+        [announced] = (await api.get("/event-webhook/deliveries")).json()["data"]
+        self.ids["delivery_id"] = announced["id"]
         tagged = await api.post(
             "/subscriber/add-tag", json={"user_ns": person["user_ns"], "tag_ns": tag["tag_ns"]}
         )
@@ -76,9 +87,14 @@ class Other:
         )
         assert noted.status_code == 200, noted.text
 
-    def value_for(self, name: str) -> Any:
-        """The other tenant's identifier of the kind a parameter called `name` asks for."""
+    def value_for(self, name: str, path: str) -> Any:
+        """The other tenant's identifier of the kind a parameter called `name` of the operation
+        at `path` asks for."""
         lowered = name.lower()
+        if lowered in {"webhook_id", "delivery_id"}:
+            return self.ids[lowered]
+        if lowered == "id" and "/event-webhook" in path:
+            return self.ids["webhook_id"]
         if lowered.endswith("_ns") or lowered == "ns":
             for kind in ("user", "tag", "sub_flow", "flow"):
                 if kind in lowered:
@@ -116,15 +132,15 @@ def _request(other: Other, path: str, operation: dict[str, Any]) -> dict[str, An
     for parameter in params:
         if parameter["in"] == "path":
             path = path.replace(
-                "{" + parameter["name"] + "}", str(other.value_for(parameter["name"]))
+                "{" + parameter["name"] + "}", str(other.value_for(parameter["name"], path))
             )
-    query = {p["name"]: other.value_for(p["name"]) for p in params if p["in"] == "query"}
+    query = {p["name"]: other.value_for(p["name"], path) for p in params if p["in"] == "query"}
     schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
     names = _property_names(schema.get("schema", {}))
     return {
         "url": path,
         "params": query,
-        "json": {name: other.value_for(name) for name in names} if schema else None,
+        "json": {name: other.value_for(name, path) for name in names} if schema else None,
     }
 
 
@@ -148,6 +164,8 @@ async def _snapshot(api: httpx.AsyncClient, other: Other) -> dict[str, Any]:
         ("/subscriber/get-info", {"user_ns": other.ids["user_ns"]}),
         ("/team/labels", {}),
         ("/shop/product-types", {}),
+        ("/event-webhooks", {}),
+        ("/event-webhook/deliveries", {}),
     ):
         answer = await api.get(path, params=params)
         seen[path] = (answer.status_code, answer.json())

@@ -51,6 +51,8 @@ from konversation.errors import Invalid, NotFound
 from konversation.ids import MAX_ID, Kind, format_ns, parse_ns
 from konversation.subscribers import service as subscribers
 from konversation.subscribers.models import Subscriber
+from konversation.webhooks import service as webhooks
+from konversation.webhooks.models import EventType
 from konversation.workspaces.models import Bot, Workspace
 
 VARIANT_NOT_FOUND = "Variant not found"
@@ -829,20 +831,27 @@ async def on_status_change(
     if subscriber is None:
         return
     text = _status_text(order, old, new)
+    change = {
+        "order_id": order.id,
+        "status": new.value,
+        "previous_status": old.value if old else None,
+        "total": format_amount(order.total_minor, order.currency),
+        "currency": order.currency,
+    }
     await record_message(
         session,
         subscriber,
         direction=Direction.SYSTEM,
         msg_type="order_status",
         content=text,
-        payload={
-            "text": text,
-            "order_id": order.id,
-            "status": new.value,
-            "previous_status": old.value if old else None,
-            "total": format_amount(order.total_minor, order.currency),
-            "currency": order.currency,
-        },
+        payload={"text": text} | change,
+    )
+    user_ns = format_ns(subscriber.bot_id, Kind.SUBSCRIBER, subscriber.number)
+    await webhooks.emit(
+        session,
+        subscriber.bot_id,
+        EventType.ORDER_STATUS_CHANGED,
+        {"subscriber": {"user_ns": user_ns}} | change,
     )
     listener: StatusListener | None = session.info.get(STATUS_LISTENER)
     if listener is not None:

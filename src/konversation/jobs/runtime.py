@@ -32,6 +32,8 @@ from konversation.runtime.models import Delivery, DeliveryStatus, Run, RunStatus
 from konversation.sending.broadcasts import LIVE, run_due_broadcasts
 from konversation.sending.models import Broadcast
 from konversation.settings import Settings
+from konversation.webhooks import delivery as webhooks
+from konversation.webhooks.addresses import networks
 
 log = logging.getLogger(__name__)
 # httpx logs every request's URL at INFO, and Telegram's URLs hold the bot token.
@@ -65,6 +67,7 @@ class Runtime:
             info={STATUS_LISTENER: self.engine.order_status_changed},
         )
         self.read_sessions = make_session_factory(engine, read_only=True)
+        self.webhook_networks = networks(settings.webhook_allowed_networks)
         self.broker = make_broker(settings)
 
         async def pump() -> int:
@@ -85,6 +88,9 @@ class Runtime:
             lambda: outbox.deliver_due(self.sessions, self.directory, lease=lease),
             lambda: self.engine.resume_due(self.sessions),
             lambda: run_due_broadcasts(self.sessions, self.engine, lease=lease),
+            lambda: webhooks.deliver_due(
+                self.sessions, self.http, allowed=self.webhook_networks, lease=lease
+            ),
         ]
 
     async def pump(self) -> int:
@@ -126,6 +132,7 @@ class Runtime:
             exists().where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now),
             exists().where(Run.status == RunStatus.WAITING, Run.due_at <= now),
             exists().where(Broadcast.status.in_(LIVE), Broadcast.next_run_at <= now),
+            webhooks.due_now(now),
         )
         async with self.read_sessions() as session:
             row = (await session.execute(due)).one()

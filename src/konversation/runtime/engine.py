@@ -59,6 +59,8 @@ from konversation.subscribers import attributes
 from konversation.subscribers import service as subscribers
 from konversation.subscribers.attributes import Pick
 from konversation.subscribers.models import Subscriber
+from konversation.webhooks import service as webhooks
+from konversation.webhooks.models import EventType
 from konversation.workspaces.models import Bot, Workspace
 
 log = logging.getLogger(__name__)
@@ -904,3 +906,11 @@ async def _log_inbound(
         at=event.sent_at,
         mid=mid,
     )
+    user_ns = format_ns(subscriber.bot_id, Kind.SUBSCRIBER, subscriber.number)
+    data = {
+        "subscriber": {"user_ns": user_ns, "user_id": event.user_id},
+        "channel": subscriber.last_channel,
+        "message": {"type": msg_type} | payload,
+        "sent_at": event.sent_at.isoformat(),
+    }
+    await webhooks.emit(session, subscriber.bot_id, EventType.MESSAGE_RECEIVED, data)

@@ -33,7 +33,7 @@ from konversation.channels.base import (
 from konversation.channels.directory import ChannelDirectory
 from konversation.conversations.models import Direction, Message
 from konversation.conversations.service import bot_message, record_message
-from konversation.db import insert_rows, session_scope, table_of, utcnow
+from konversation.db import QUEUED, insert_rows, session_scope, table_of, utcnow
 from konversation.runtime.lookups import Lookups, Route
 from konversation.runtime.models import Delivery, DeliveryStatus
 from konversation.subscribers.models import Subscriber
@@ -47,9 +47,6 @@ BATCH = 1000
 # Messages of one subscriber sent in one round: the rest wait for the next.
 PER_SUBSCRIBER = 20
 CONCURRENT_SENDS = 32
-
-# Set on a session that queued messages, so its commit can wake the deliverers at once.
-QUEUED = "konversation.outbox.queued"
 
 
 class Outbox:

@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from konversation.db import insert_rows, session_scope, table_of, utcnow
+from konversation.db import QUEUED, insert_rows, session_scope, table_of, utcnow
 from konversation.errors import Invalid, KonversationError, NotFound
 from konversation.flows import fieldtypes
 from konversation.flows import service as flows
@@ -49,7 +49,6 @@ from konversation.flows.catalog import Catalog
 from konversation.flows.models import Field, Flow
 from konversation.flows.service import BOT_FIELDS, SUB_FLOWS, TAGS, USER_FIELDS
 from konversation.ids import MAX_ID, Kind, format_ns, parse_ns
-from konversation.runtime import outbox
 from konversation.runtime.engine import Engine, refusal
 from konversation.segments.models import Segment
 from konversation.segments.service import SEGMENTS
@@ -312,7 +311,7 @@ async def _store(
     session.add(broadcast)
     # Wakes the job pump when the request commits, as queued messages do, so that a broadcast
     # for now starts at once rather than at the pump's next look.
-    session.info[outbox.QUEUED] = True
+    session.info[QUEUED] = True
     await session.flush()
     return broadcast
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -22,7 +22,7 @@ from konversation.flows import fieldtypes
 from konversation.flows.catalog import Catalog
 from konversation.flows.models import Field, Tag
 from konversation.flows.service import TAGS, USER_FIELDS
-from konversation.ids import parse_ns
+from konversation.ids import Kind, format_ns, parse_ns
 from konversation.labels.models import Label
 from konversation.labels.service import NOT_FOUND as LABEL_NOT_FOUND
 from konversation.labels.service import labels_named
@@ -33,6 +33,8 @@ from konversation.subscribers.models import (
     value_key,
 )
 from konversation.subscribers.service import subscriber_id
+from konversation.webhooks import service as webhooks
+from konversation.webhooks.models import EventType
 
 MAX_ITEMS = 20
 
@@ -79,6 +81,7 @@ async def add_tags(session: AsyncSession, bot_id: int, *, user_ns: str, tags: Pi
     found = await _catalog_items(session, TAGS, bot_id, tags)
     added = await _link(session, SubscriberTag.tag_id, subscriber_pk, {t.id for t in found})
     await _count_tagged(session, added, 1)
+    await _announce_tags(session, bot_id, user_ns, EventType.TAG_ADDED, found, added)
 
 
 async def remove_tags(session: AsyncSession, bot_id: int, *, user_ns: str, tags: Pick) -> None:
@@ -87,6 +90,7 @@ async def remove_tags(session: AsyncSession, bot_id: int, *, user_ns: str, tags:
     found = await _catalog_items(session, TAGS, bot_id, tags)
     removed = await _unlink(session, SubscriberTag.tag_id, subscriber_pk, {t.id for t in found})
     await _count_tagged(session, removed, -1)
+    await _announce_tags(session, bot_id, user_ns, EventType.TAG_REMOVED, found, removed)
 
 
 async def _count_tagged(session: AsyncSession, tag_ids: Sequence[int], delta: int) -> None:
@@ -97,6 +101,23 @@ async def _count_tagged(session: AsyncSession, tag_ids: Sequence[int], delta: in
             .where(Tag.id.in_(tag_ids))
             .values(subscriber_count=Tag.subscriber_count + delta)
         )
+
+
+async def _announce_tags(
+    session: AsyncSession,
+    bot_id: int,
+    user_ns: str,
+    event_type: EventType,
+    tags: Sequence[Tag],
+    changed: Sequence[int],
+) -> None:
+    """Tell the bot's event webhooks of the tags really added or removed, one event each."""
+    for tag in (t for t in tags if t.id in set(changed)):
+        data = {
+            "subscriber": {"user_ns": user_ns},
+            "tag": {"tag_ns": format_ns(bot_id, Kind.TAG, tag.number), "name": tag.name},
+        }
+        await webhooks.emit(session, bot_id, event_type, data)
 
 
 # User field values
@@ -122,7 +143,47 @@ async def set_fields(
             errors[path] = [f"The {path} field {bad}."]
     if errors:
         raise Invalid(errors)
+    announced = await webhooks.listening(session, bot_id, EventType.FIELD_CHANGED)
+    before = await _values(session, subscriber_pk, list(typed)) if announced else {}
     await _store_values(session, subscriber_pk, typed)
+    if announced:
+        changed = [f for f in {f.id: f for f in found}.values() if before.get(f.id) != typed[f.id]]
+        await _announce_values(session, bot_id, user_ns, changed, before, typed)
+
+
+async def _values(
+    session: AsyncSession, subscriber_id: int, field_ids: list[int]
+) -> dict[int, Any]:
+    rows = await session.execute(
+        select(SubscriberFieldValue.field_id, SubscriberFieldValue.value).where(
+            SubscriberFieldValue.subscriber_id == subscriber_id,
+            SubscriberFieldValue.field_id.in_(field_ids),
+        )
+    )
+    return {field_id: value for field_id, value in rows}
+
+
+async def _announce_values(
+    session: AsyncSession,
+    bot_id: int,
+    user_ns: str,
+    fields: Sequence[Field],
+    before: Mapping[int, Any],
+    after: Mapping[int, Any],
+) -> None:
+    """Tell the bot's event webhooks of each field whose value really changed."""
+    for field in fields:
+        data = {
+            "subscriber": {"user_ns": user_ns},
+            "field": {
+                "var_ns": format_ns(bot_id, Kind.FIELD, field.number),
+                "name": field.name,
+                "var_type": field.var_type,
+            },
+            "value": after[field.id],
+            "previous_value": before.get(field.id),
+        }
+        await webhooks.emit(session, bot_id, EventType.FIELD_CHANGED, data)
 
 
 async def clear_fields(session: AsyncSession, bot_id: int, *, user_ns: str, fields: Pick) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from konversation.db import PageRequest, dialect_insert, utcnow
 from konversation.errors import Invalid, NotFound
 from konversation.flows.models import Field, FieldScope, Tag
-from konversation.ids import Kind, number_in_bot
+from konversation.ids import Kind, format_ns, number_in_bot
 from konversation.labels.models import Label
 from konversation.segments.service import find_segment_filter
 from konversation.subscribers import filters
@@ -29,6 +29,8 @@ from konversation.subscribers.models import (
     SubscriberLabel,
     SubscriberTag,
 )
+from konversation.webhooks import service as webhooks
+from konversation.webhooks.models import EventType
 from konversation.workspaces.service import next_number
 
 NOT_FOUND = "Subscriber not found"
@@ -115,6 +117,7 @@ async def create_subscriber(
         )
     )
     await add_to_status_count(session, bot_id, subscriber.status, 1)
+    await _announce(session, subscriber, channel)
     return subscriber
 
 
@@ -171,7 +174,29 @@ async def create_on_channel(
         )
     )
     await add_to_status_count(session, bot_id, subscriber.status, 1)
+    await _announce(session, subscriber, channel)
     return subscriber
+
+
+async def _announce(session: AsyncSession, subscriber: Subscriber, channel: str) -> None:
+    """Tell the bot's event webhooks of a new subscriber."""
+    if not await webhooks.listening(session, subscriber.bot_id, EventType.SUBSCRIBER_CREATED):
+        return
+    profile = {
+        "user_ns": format_ns(subscriber.bot_id, Kind.SUBSCRIBER, subscriber.number),
+        "user_id": subscriber.user_id,
+        "first_name": subscriber.first_name,
+        "last_name": subscriber.last_name,
+        "name": subscriber.name,
+        "email": subscriber.email,
+        "phone": subscriber.phone,
+        "channel": channel,
+        "subscribed": subscriber.is_subscribed,
+        "created_at": subscriber.created_at.isoformat(),
+    }
+    await webhooks.emit(
+        session, subscriber.bot_id, EventType.SUBSCRIBER_CREATED, {"subscriber": profile}
+    )
 
 
 async def update_subscriber(

@@ -16,6 +16,7 @@ from konversation.sending.routes import router as sending
 from konversation.subscribers.attribute_routes import router as subscriber_attributes
 from konversation.subscribers.routes import router as subscribers
 from konversation.subscribers.state_routes import router as subscriber_state
+from konversation.webhooks.routes import router as webhooks
 from konversation.workspaces.routes import router as workspaces
 
 API_PREFIX = "/api"
@@ -33,6 +34,7 @@ DOMAINS = (
     sending,
     catalog,
     orders,
+    webhooks,
 )
 
 
