@@ -23,7 +23,7 @@ from taskiq import AsyncBroker, InMemoryBroker
 from taskiq_redis import RedisStreamBroker
 
 from konversation.channels.directory import ChannelDirectory
-from konversation.channels.hub import Hub, LocalHub
+from konversation.channels.hub import Hub, make_hub
 from konversation.commerce.orders import STATUS_LISTENER
 from konversation.db import make_session_factory, utcnow
 from konversation.runtime import outbox
@@ -55,7 +55,7 @@ class Runtime:
     def __init__(self, settings: Settings, engine: AsyncEngine, *, hub: Hub | None = None) -> None:
         self.settings = settings
         self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
-        self.hub: Hub = hub or LocalHub()
+        self.hub: Hub = hub or make_hub(settings.redis_url, prefix=settings.redis_queue)
         self.directory = ChannelDirectory(
             http=self.http, hub=self.hub, telegram_api_base=settings.telegram_api_base
         )
@@ -163,6 +163,7 @@ class Runtime:
         if isinstance(self.broker, InMemoryBroker):
             await self.broker.wait_all()
         await self.broker.shutdown()
+        await self.hub.close()
         await self.http.aclose()
 
     async def _tick(self) -> None:
