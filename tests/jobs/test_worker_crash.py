@@ -6,15 +6,10 @@ claimed may reach the receiver a second time, but always under its first event i
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import signal
-import sys
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 
-import redis.asyncio as redis
+from job_processes import job_processes, wait_until
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,10 +25,8 @@ from konversation.settings import Settings
 AUDIENCE = 10_000
 NEWS = ("Our summer sale starts today.", "Reply STOP to unsubscribe.")
 HOOK = "/crash-sink"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 LEASE_SECONDS = 2
 KILL_AFTER_EVENTS = AUDIENCE // 4  # of the 20,000 the broadcast sends
-PATIENCE_SECONDS = 240
 
 
 def _news_flow() -> dict[str, object]:
@@ -50,52 +43,6 @@ def _news_flow() -> dict[str, object]:
             for i, text in enumerate(NEWS)
         ],
     }
-
-
-@asynccontextmanager
-async def _processes(settings: Settings, queue: str) -> AsyncIterator[Callable[[str], object]]:
-    """Starts `konversation <command>` processes on Redis with a short lease; stops them all."""
-    env = {
-        **os.environ,
-        "KONVERSATION_DATABASE_URL": settings.database_url,
-        "KONVERSATION_SECRET_KEY": str(settings.secret_key),
-        "KONVERSATION_REDIS_URL": REDIS_URL,
-        "KONVERSATION_REDIS_QUEUE": queue,
-        "KONVERSATION_LEASE_SECONDS": str(LEASE_SECONDS),
-        "KONVERSATION_LOG_LEVEL": "warning",
-    }
-    started: list[asyncio.subprocess.Process] = []
-
-    async def start(command: str) -> asyncio.subprocess.Process:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "konversation", command, env=env
-        )
-        started.append(process)
-        return process
-
-    try:
-        yield start
-    finally:
-        for process in started:
-            if process.returncode is None:
-                process.send_signal(signal.SIGINT)
-        for process in started:
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        connection = redis.from_url(REDIS_URL)
-        await connection.delete(queue)
-        await connection.aclose()
-
-
-async def _wait_until(done: Callable[[], object], what: str) -> None:
-    for _ in range(PATIENCE_SECONDS * 20):
-        if done():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"gave up waiting: {what}")
 
 
 async def test_a_worker_killed_mid_broadcast_leaves_every_subscriber_reached_exactly_once(
@@ -115,7 +62,7 @@ async def test_a_worker_killed_mid_broadcast_leaves_every_subscriber_reached_exa
     def received() -> int:
         return len(fake_webhook.events(HOOK))
 
-    async with _processes(settings, f"crash-{secrets.token_hex(4)}") as start:
+    async with job_processes(settings, lease_seconds=LEASE_SECONDS) as start:
         await start("scheduler")
         doomed = await start("worker")
         async with session_scope(sessions) as session:
@@ -126,12 +73,12 @@ async def test_a_worker_killed_mid_broadcast_leaves_every_subscriber_reached_exa
                 [],
                 broadcasts.Request(sub_flow_ns=flow_ns, max_per_minute=broadcasts.MAX_PER_MINUTE),
             )
-        await _wait_until(lambda: received() >= KILL_AFTER_EVENTS, "the broadcast to get going")
+        await wait_until(lambda: received() >= KILL_AFTER_EVENTS, "the broadcast to get going")
         doomed.kill()
         await doomed.wait()
         at_the_kill = received()
         await start("worker")
-        await _wait_until(
+        await wait_until(
             lambda: len({e["id"] for e in fake_webhook.events(HOOK)}) >= AUDIENCE * len(NEWS),
             "every message of the broadcast",
         )

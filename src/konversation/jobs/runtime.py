@@ -45,6 +45,8 @@ TICK_SECONDS = 1.0
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # A Redis message whose worker died is handed to another worker after this many seconds.
 REDIS_REDELIVERY_SECONDS = 30
+# How long a stopping process waits for the work in hand (one round of each chore).
+SHUTDOWN_SECONDS = 20.0
 
 Chore = Callable[[], Awaitable[int]]
 
@@ -77,6 +79,7 @@ class Runtime:
         self._woken = asyncio.Event()
         self._pumping = asyncio.Lock()
         self._again = False
+        self._draining = False
         self._ticker: asyncio.Task[None] | None = None
 
     # What there is to do
@@ -100,7 +103,7 @@ class Runtime:
         same rows (and, on SQLite, the write lock). A pump asked for while one runs makes that
         one look again before it stops.
         """
-        if self._pumping.locked():
+        if self._pumping.locked() or self._draining:
             self._again = True
             return 0
         async with self._pumping:
@@ -113,7 +116,7 @@ class Runtime:
 
     async def _work_until_idle(self) -> int:
         done = 0
-        while any(due := await self._due()):
+        while not self._draining and any(due := await self._due()):
             round_ = 0
             for chore, wanted in zip(self.chores(), due, strict=True):
                 if wanted:
@@ -155,7 +158,17 @@ class Runtime:
         await self.broker.startup()
         self._ticker = asyncio.create_task(self._tick(), name="konversation-ticker")
 
+    async def drain(self) -> None:
+        """Take no more work, and wait (up to `SHUTDOWN_SECONDS`) for the round of work in hand
+        to be done and recorded. Whatever is left is leased work, which another process takes
+        over once the lease runs out."""
+        self._draining = True
+        with suppress(TimeoutError):
+            async with asyncio.timeout(SHUTDOWN_SECONDS), self._pumping:
+                pass
+
     async def stop(self) -> None:
+        await self.drain()
         if self._ticker is not None:
             self._ticker.cancel()
             with suppress(asyncio.CancelledError):
