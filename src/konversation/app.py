@@ -14,6 +14,7 @@ from konversation.dashboard.setup import install_dashboard
 from konversation.db import make_engine
 from konversation.jobs.runtime import Runtime
 from konversation.keys.cache import KeyCache
+from konversation.ops.routes import router as ops_router
 from konversation.process import tune_garbage_collector
 from konversation.settings import Settings
 from konversation.wire import errors
@@ -24,6 +25,7 @@ from konversation.wire.limits import Limits, RateLimiter, RateLimits, make_count
 from konversation.wire.openapi import install_openapi
 from konversation.wire.override import WireCompatibility
 from konversation.wire.request_ids import RequestIds
+from konversation.wire.request_metrics import RequestMetrics, RouteTemplate
 from konversation.wire.router import api_router
 
 
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.stopping = True
             await runtime.stop()
             await limiter.close()
             await engine.dispose()
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.stopping = False
     app.state.server_secret = settings.server_secret()
     app.state.key_cache = KeyCache()
     app.state.engine = engine
@@ -63,15 +67,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router())
     app.include_router(webchat_router)
     app.include_router(webhook_router)
+    app.include_router(ops_router)
     install_dashboard(app)
     errors.install(app)
     install_openapi(app)
     install_docs(app)
     # The last added runs first: limits are counted by the method the override asks for, and
     # a call refused by them never claims its idempotency key.
+    app.add_middleware(RouteTemplate)
     app.add_middleware(Idempotency)
     app.add_middleware(RateLimits, limiter=limiter)
     app.add_middleware(WireCompatibility)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIds)
+    app.add_middleware(RequestMetrics)
     return app

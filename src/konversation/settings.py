@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     secret_file: Path = Path("./data/secret.key")
     public_url: str | None = None
     log_level: str = "info"
+    # `text` for a terminal, `json` for a log collector: one object a line, with request ids.
+    log_format: Literal["text", "json"] = "text"
+    # The port a worker or scheduler serves its Prometheus metrics on (the API server serves
+    # them at /metrics); unset serves none.
+    metrics_port: int | None = None
     # Email to subscribers (`/subscriber/send-email`): off until a host and a sender are set.
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -88,7 +88,7 @@ async def test_pumps_asked_for_together_run_one_at_a_time_and_miss_nothing(
     runtime = Runtime(settings, engine)
     running = 0
     most = 0
-    deliver, *others = runtime.chores()
+    (kind, deliver), *others = runtime.chores()
 
     async def counted() -> int:
         nonlocal running, most
@@ -100,7 +100,7 @@ async def test_pumps_asked_for_together_run_one_at_a_time_and_miss_nothing(
         finally:
             running -= 1
 
-    runtime.chores = lambda: [counted, *others]  # type: ignore[method-assign]
+    runtime.chores = lambda: [(kind, counted), *others]  # type: ignore[method-assign]
     await queue_greeting(runtime, tenant.bot_id)
 
     done = await asyncio.gather(*(runtime.pump() for _ in range(5)))

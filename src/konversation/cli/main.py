@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from prometheus_client import start_http_server
 from rich.console import Console
 
 from konversation.app import create_app
@@ -16,6 +17,7 @@ from konversation.cli.flows import app as flows_app
 from konversation.cli.keys import app as keys_app
 from konversation.demo import DemoSecrets, create_demo, is_empty
 from konversation.jobs.worker import run_scheduler, run_worker
+from konversation.logs import configure_logging, logging_config
 from konversation.schema import upgrade
 from konversation.settings import Settings
 
@@ -24,6 +26,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(flows_app, name="flows")
 app.add_typer(channels_app, name="channels")
 console = Console()
+# How long a stopping server waits for the requests in hand.
+GRACEFUL_SECONDS = 20
 
 
 @app.command()
@@ -57,8 +61,10 @@ def serve(
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        log_config=logging_config(settings.log_level, settings.log_format),
         log_level=settings.log_level,
         access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
 
 
@@ -79,6 +85,8 @@ def scheduler() -> None:
 
 
 def _distributed_settings() -> Settings:
+    """The settings of a worker or scheduler, which need Redis; logging set up, and metrics
+    served when a port is given."""
     settings = Settings()
     if not settings.redis_url:
         Console(stderr=True).print(
@@ -86,6 +94,9 @@ def _distributed_settings() -> Settings:
             "jobs itself.[/red]"
         )
         raise typer.Exit(1)
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.metrics_port is not None:
+        start_http_server(settings.metrics_port, addr=settings.host)
     return settings
 
 

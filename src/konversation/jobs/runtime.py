@@ -26,6 +26,7 @@ from konversation.channels.directory import ChannelDirectory
 from konversation.channels.hub import Hub, make_hub
 from konversation.commerce.orders import STATUS_LISTENER
 from konversation.db import make_session_factory, utcnow
+from konversation.metrics import JOBS_DONE
 from konversation.runtime import outbox
 from konversation.runtime.engine import Engine
 from konversation.runtime.models import Delivery, DeliveryStatus, Run, RunStatus
@@ -84,15 +85,21 @@ class Runtime:
 
     # What there is to do
 
-    def chores(self) -> list[Chore]:
-        """The kinds of work, in the order of `_due`."""
+    def chores(self) -> list[tuple[str, Chore]]:
+        """The kinds of work, named for the metrics, in the order of `_due`."""
         lease = dt.timedelta(seconds=self.settings.lease_seconds)
         return [
-            lambda: outbox.deliver_due(self.sessions, self.directory, lease=lease),
-            lambda: self.engine.resume_due(self.sessions),
-            lambda: run_due_broadcasts(self.sessions, self.engine, lease=lease),
-            lambda: webhooks.deliver_due(
-                self.sessions, self.http, allowed=self.webhook_networks, lease=lease
+            ("deliveries", lambda: outbox.deliver_due(self.sessions, self.directory, lease=lease)),
+            ("resumed_runs", lambda: self.engine.resume_due(self.sessions)),
+            (
+                "broadcast_recipients",
+                lambda: run_due_broadcasts(self.sessions, self.engine, lease=lease),
+            ),
+            (
+                "webhook_posts",
+                lambda: webhooks.deliver_due(
+                    self.sessions, self.http, allowed=self.webhook_networks, lease=lease
+                ),
             ),
         ]
 
@@ -118,9 +125,11 @@ class Runtime:
         done = 0
         while not self._draining and any(due := await self._due()):
             round_ = 0
-            for chore, wanted in zip(self.chores(), due, strict=True):
+            for (kind, chore), wanted in zip(self.chores(), due, strict=True):
                 if wanted:
-                    round_ += await chore()
+                    work = await chore()
+                    JOBS_DONE.labels(kind).inc(work)
+                    round_ += work
             if round_ == 0:
                 break
             done += round_

@@ -34,6 +34,7 @@ from konversation.channels.directory import ChannelDirectory
 from konversation.conversations.models import Direction, Message
 from konversation.conversations.service import bot_message, record_message
 from konversation.db import QUEUED, insert_rows, session_scope, table_of, utcnow
+from konversation.metrics import MESSAGE_DELIVERIES
 from konversation.runtime.lookups import Lookups, Route
 from konversation.runtime.models import Delivery, DeliveryStatus
 from konversation.subscribers.models import Subscriber
@@ -248,6 +249,16 @@ async def _record_outcomes(session: AsyncSession, done: list[Outcomes]) -> None:
     changes = [change for outcome in done for change in outcome.changes]
     if changes:
         await session.execute(update(Delivery), changes)
+    _count(len(sent), changes)
+
+
+def _count(sent: int, changes: list[dict[str, Any]]) -> None:
+    MESSAGE_DELIVERIES.labels(DeliveryStatus.SENT).inc(sent)
+    for change in changes:
+        if "status" in change:
+            MESSAGE_DELIVERIES.labels(change["status"]).inc()
+        elif "due_at" in change:
+            MESSAGE_DELIVERIES.labels("retry").inc()
 
 
 async def _claim(session: AsyncSession, limit: int, lease: dt.timedelta) -> list[Claimed]:

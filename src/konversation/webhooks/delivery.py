@@ -33,6 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from konversation import __version__
 from konversation.channels.api_channel import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from konversation.db import session_scope, utcnow
+from konversation.metrics import WEBHOOK_DELIVERIES
 from konversation.webhooks.addresses import Network, Refused, check_reachable
 from konversation.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -97,6 +98,8 @@ async def deliver_due(
     outcomes = await asyncio.gather(*(attempt(delivery) for delivery in claimed))
     async with session_scope(sessions) as session:
         await session.execute(update(WebhookDelivery), list(outcomes))
+    for outcome in outcomes:
+        WEBHOOK_DELIVERIES.labels(outcome.get("status", "retry")).inc()
     return len(claimed)
 
 

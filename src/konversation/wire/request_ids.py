@@ -13,6 +13,7 @@ import uuid
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from konversation.logs import REQUEST_ID
 from konversation.wire.asgi import header, with_headers
 
 HEADER = "X-Request-Id"
@@ -29,7 +30,11 @@ class RequestIds:
             return
         request_id = _given(scope) or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        await self.app(scope, receive, with_headers(send, [(HEADER, request_id)]))
+        token = REQUEST_ID.set(request_id)
+        try:
+            await self.app(scope, receive, with_headers(send, [(HEADER, request_id)]))
+        finally:
+            REQUEST_ID.reset(token)
 
 
 def request_id_of(request: Request) -> str | None:
