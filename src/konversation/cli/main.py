@@ -18,7 +18,7 @@ from konversation.cli.keys import app as keys_app
 from konversation.demo import DemoSecrets, create_demo, is_empty
 from konversation.jobs.worker import run_scheduler, run_worker
 from konversation.logs import configure_logging, logging_config
-from konversation.schema import upgrade
+from konversation.schema import setting_up, upgrade
 from konversation.settings import Settings
 
 app = typer.Typer(help="Konversation: a self-hosted chatbot platform.", no_args_is_help=True)
@@ -38,7 +38,7 @@ def migrate() -> None:
 
 
 async def _migrate(settings: Settings) -> None:
-    async with database(settings) as (engine, _sessions):
+    async with database(settings) as (engine, _sessions), setting_up(engine):
         await upgrade(engine)
 
 
@@ -101,7 +101,7 @@ def _distributed_settings() -> Settings:
 
 
 async def _prepare(settings: Settings, *, with_demo: bool) -> DemoSecrets | None:
-    async with database(settings) as (engine, sessions):
+    async with database(settings) as (engine, sessions), setting_up(engine):
         await upgrade(engine)
         if not with_demo:
             return None
