@@ -16,13 +16,14 @@ import redis.asyncio as redis
 from konversation.settings import Settings
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-Start = Callable[[str], Awaitable[asyncio.subprocess.Process]]
+Start = Callable[..., Awaitable[asyncio.subprocess.Process]]
 
 
 @asynccontextmanager
 async def job_processes(settings: Settings, *, lease_seconds: int) -> AsyncIterator[Start]:
-    """Yields `start(command)`, which starts `konversation <command>` on a Redis queue of its
-    own; every process started is stopped (SIGINT, then SIGKILL) on the way out."""
+    """Yields `start(command, *arguments)`, which starts `konversation <command> <arguments>`
+    on a Redis queue of its own; every process started is stopped (SIGINT, then SIGKILL) on the
+    way out."""
     queue = f"jobs-test-{secrets.token_hex(4)}"
     env = {
         **os.environ,
@@ -33,12 +34,13 @@ async def job_processes(settings: Settings, *, lease_seconds: int) -> AsyncItera
         "KONVERSATION_LEASE_SECONDS": str(lease_seconds),
         "KONVERSATION_WEBHOOK_ALLOWED_NETWORKS": ",".join(settings.webhook_allowed_networks),
         "KONVERSATION_LOG_LEVEL": "warning",
+        **{f"KONVERSATION_RATE_LIMIT_{kind}": "0" for kind in ("READS", "SENDS", "WRITES")},
     }
     started: list[asyncio.subprocess.Process] = []
 
-    async def start(command: str) -> asyncio.subprocess.Process:
+    async def start(command: str, *arguments: str) -> asyncio.subprocess.Process:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "konversation", command, env=env
+            sys.executable, "-m", "konversation", command, *arguments, env=env
         )
         started.append(process)
         return process
