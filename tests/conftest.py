@@ -52,6 +52,20 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         await admin.close()
 
 
+@pytest.fixture
+async def new_postgresql() -> AsyncIterator[str]:
+    """The URL of a new, empty PostgreSQL database of the test's own, whatever the suite runs
+    on: for tests of processes that set a database up themselves."""
+    name = f"konversation_own_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(f"{PG_SERVER}/test")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(

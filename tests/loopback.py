@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
 import time
 from collections.abc import Iterator
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -38,3 +40,23 @@ def closed_port_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}/hook"
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that was free a moment ago, for a server of our own to take."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def until_ready(base_url: str, *, seconds: float = 30) -> bool:
+    """Whether the server at `base_url` answers `/readyz` with 200 within `seconds`."""
+    async with httpx.AsyncClient() as probe:
+        for _ in range(int(seconds * 20)):
+            try:
+                if (await probe.get(f"{base_url}/readyz")).status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+    return False

@@ -7,7 +7,6 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import sys
 
 import httpx
@@ -18,15 +17,10 @@ from builders import Tenant, make_subscriber, make_tag
 from konversation.flows.models import Tag
 from konversation.settings import Settings
 from konversation.subscribers.models import StatusCount, Subscriber, SubscriberTag
+from loopback import free_port, until_ready
 
 WRITERS = 8
 KILL_AFTER_WRITES = 150
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _serve(settings: Settings, server_secret: bytes, port: int) -> asyncio.subprocess.Process:
@@ -41,14 +35,8 @@ async def _serve(settings: Settings, server_secret: bytes, port: int) -> asyncio
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "konversation", "serve", "--no-demo", env=env
     )
-    async with httpx.AsyncClient() as probe:
-        for _ in range(600):
-            try:
-                if (await probe.get(f"http://127.0.0.1:{port}/api-docs")).status_code == 200:
-                    return process
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
+    if await until_ready(f"http://127.0.0.1:{port}"):
+        return process
     process.kill()
     raise RuntimeError("the server did not start")
 
@@ -66,7 +54,7 @@ async def test_a_server_killed_mid_write_keeps_every_acknowledged_write_and_true
             (await make_subscriber(arranging, tenant.bot_id, name=f"P{i} X")).id for i in range(30)
         ]
         tags = [await make_tag(arranging, tenant.bot_id, f"T{i}") for i in range(3)]
-    port = _free_port()
+    port = free_port()
     server = await _serve(settings, server_secret, port)
     created: list[str] = []
     acknowledged = 0

@@ -12,16 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import secrets
 import signal
-import socket
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
 
-import asyncpg
 import httpx
-import pytest
 from job_processes import job_processes, wait_until
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,8 +31,8 @@ from konversation.keys.models import ApiKey
 from konversation.runtime.models import Run
 from konversation.sending.models import Broadcast, BroadcastStatus
 from konversation.settings import Settings
+from loopback import free_port, until_ready
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 SECRET = "distributed-test-secret"
 AUDIENCE = 20_000
 KILL_AFTER_EVENTS = AUDIENCE // 4
@@ -47,37 +42,6 @@ NEWS = "The summer sale starts today."
 OWNER_EMAIL = "owner@distributed.example"
 OWNER_PASSWORD = "correct horse battery staple"  # what make_tenant gives its owner
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-async def database() -> AsyncIterator[str]:
-    """A throwaway PostgreSQL database of this test's own, whatever the suite runs on."""
-    name = f"konversation_distributed_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(f"{PG_SERVER}/test")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-async def _ready(base: str) -> None:
-    async with httpx.AsyncClient() as probe:
-        for _ in range(600):
-            try:
-                if (await probe.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"{base} did not get ready")
 
 
 def _news_flow() -> dict[str, object]:
@@ -162,16 +126,16 @@ async def _seconds_until_refused(base: str, token: str) -> float:
 
 
 async def test_two_api_processes_and_two_workers_serve_as_one(
-    database: str, fake_webhook: FakeWebhook
+    new_postgresql: str, fake_webhook: FakeWebhook
 ) -> None:
-    settings = Settings(database_url=database, secret_key=SECRET)
-    one, other = (f"http://127.0.0.1:{_free_port()}" for _ in range(2))
-    engine = make_engine(database)
+    settings = Settings(database_url=new_postgresql, secret_key=SECRET)
+    one, other = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
+    engine = make_engine(new_postgresql)
     try:
         async with job_processes(settings, lease_seconds=LEASE_SECONDS) as start:
             for base in (one, other):
                 await start("serve", "--no-demo", "--port", base.rsplit(":", 1)[1])
-                await _ready(base)
+                assert await until_ready(base)
             workers = [await start("worker") for _ in range(2)]
             await start("scheduler")
             tenant, tag_ns, flow_ns = await _newsletter_bot(engine, f"{fake_webhook.url}{HOOK}")
