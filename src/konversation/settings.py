@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     sms_sender: str | None = None
     # The Telegram Bot API; another base URL serves a local Bot API server (or a test double).
     telegram_api_base: str = "https://api.telegram.org"
+    # Meta's Graph API: the WhatsApp Cloud API, its message templates and the Conversions API.
+    graph_api_base: str = "https://graph.facebook.com/v21.0"
+    # The OpenAI-compatible API the knowledge base uses when an integration names no base URL.
+    openai_api_base: str = "https://api.openai.com/v1"
     # Background jobs: in this process by default; set a Redis URL to share them with
     # `konversation worker` processes.
     redis_url: str | None = None
