@@ -31,8 +31,10 @@ from konversation.flows.models import (
     TemplateInstall,
 )
 from konversation.idempotency.models import IdempotentRequest
+from konversation.integrations.shop_import_models import ShopImport
 from konversation.keys.models import ApiKey
 from konversation.labels.models import Label
+from konversation.miniapps.models import InstalledApp
 from konversation.runtime.models import Delivery, Run
 from konversation.segments.models import Segment
 from konversation.sending.models import Broadcast, BroadcastRecipient
@@ -77,6 +79,7 @@ __all__ = [
     "Flow",
     "IdempotentRequest",
     "InboundWebhook",
+    "InstalledApp",
     "KeywordTrigger",
     "Label",
     "LoginFailure",
@@ -93,6 +96,7 @@ __all__ = [
     "ProductVendor",
     "Run",
     "Segment",
+    "ShopImport",
     "ShopLocation",
     "StatusCount",
     "Subscriber",

@@ -127,6 +127,15 @@ class BusinessHours(Base):
 
 class Product(Timestamped, Base):
     __tablename__ = "products"
+    __table_args__ = (
+        Index(
+            "ix_products_workspace_id_source_external_id",
+            "workspace_id",
+            "source",
+            "external_id",
+            unique=True,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(
@@ -147,6 +156,10 @@ class Product(Timestamped, Base):
     use_variant: Mapped[bool] = mapped_column(Boolean, default=False)
     variant_1_name: Mapped[str | None] = mapped_column(String(255))
     variant_2_name: Mapped[str | None] = mapped_column(String(255))
+    # Where an imported product came from ("shopify", "woocommerce") and its id there, so that
+    # importing again updates it; None for products made here.
+    source: Mapped[str | None] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -163,6 +176,11 @@ class ProductTagLink(Base):
 
 class ProductVariant(Timestamped, Base):
     __tablename__ = "product_variants"
+    __table_args__ = (
+        Index(
+            "ix_product_variants_product_id_external_id", "product_id", "external_id", unique=True
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(
@@ -181,6 +199,8 @@ class ProductVariant(Timestamped, Base):
     # Units in stock; only enforced when `track_stock` is set and `allow_no_stock_sell` is not.
     qty: Mapped[int] = mapped_column(Integer, default=0)
     display_order: Mapped[int] = mapped_column(Integer, default=0)
+    # The variant's id in the store its product was imported from.
+    external_id: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
