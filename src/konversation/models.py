@@ -46,6 +46,7 @@ from konversation.subscribers.models import (
     SubscriberLabel,
     SubscriberTag,
 )
+from konversation.tickets.models import Ticket, TicketChange, TicketColumn, TicketList
 from konversation.webhooks.models import WebhookDelivery, WebhookEndpoint
 from konversation.workspaces.models import (
     AgentGroup,
@@ -106,6 +107,10 @@ __all__ = [
     "SubscriberTag",
     "Tag",
     "TemplateInstall",
+    "Ticket",
+    "TicketChange",
+    "TicketColumn",
+    "TicketList",
     "User",
     "WebhookDelivery",
     "WebhookEndpoint",

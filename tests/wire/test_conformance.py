@@ -44,6 +44,7 @@ COMPLETED_GROUPS = (
     "Flow Segment",
     "Flow Conversation",
     "Ecommerce",
+    "Ticket List",
 )
 
 # Operations of our own under reference tags, with the permission each needs.
@@ -52,6 +53,8 @@ EXTENSIONS: dict[tuple[str, str], str | None] = {
     ("POST", "/flow/import"): "Manage Flow",  # the reverse of /flow/export
     ("GET", "/flow/schema"): "Manage Flow",  # the JSON Schema of a flow definition
     ("GET", "/subscriber/broadcast-status"): "Manage Flow",  # a broadcast's progress
+    ("POST", "/team/ticket-lists/create"): "Manage Team",  # a board and its typed columns
+    ("DELETE", "/team/ticket-lists/{listId}/delete"): "Manage Team",
 }
 
 # (method, path, field) where our request schema is deliberately more lenient than the reference.

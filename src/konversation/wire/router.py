@@ -16,6 +16,7 @@ from konversation.sending.routes import router as sending
 from konversation.subscribers.attribute_routes import router as subscriber_attributes
 from konversation.subscribers.routes import router as subscribers
 from konversation.subscribers.state_routes import router as subscriber_state
+from konversation.tickets.routes import router as tickets
 from konversation.webhooks.routes import router as webhooks
 from konversation.workspaces.routes import router as workspaces
 
@@ -35,6 +36,7 @@ DOMAINS = (
     catalog,
     orders,
     webhooks,
+    tickets,
 )
 
 
