@@ -21,6 +21,7 @@ from konversation.conversations.models import AgentActivity, Conversation, Messa
 from konversation.dashboard.models import LoginFailure
 from konversation.db import Base
 from konversation.events.models import CustomEvent, CustomEventLog
+from konversation.flow_templates.models import FlowTemplate, TemplateLink
 from konversation.flows.models import (
     Field,
     Flow,
@@ -78,6 +79,7 @@ __all__ = [
     "DiscountCode",
     "Field",
     "Flow",
+    "FlowTemplate",
     "IdempotentRequest",
     "InboundWebhook",
     "InstalledApp",
@@ -107,6 +109,7 @@ __all__ = [
     "SubscriberTag",
     "Tag",
     "TemplateInstall",
+    "TemplateLink",
     "Ticket",
     "TicketChange",
     "TicketColumn",

@@ -53,6 +53,9 @@ EXTENSIONS: dict[tuple[str, str], str | None] = {
     ("POST", "/flow/import"): "Manage Flow",  # the reverse of /flow/export
     ("GET", "/flow/schema"): "Manage Flow",  # the JSON Schema of a flow definition
     ("GET", "/subscriber/broadcast-status"): "Manage Flow",  # a broadcast's progress
+    ("POST", "/template/create"): "Manage Team",  # a template of a bot's flows
+    ("DELETE", "/template/{templateNs}/delete"): "Manage Team",
+    ("POST", "/template/install"): "Manage Flow",  # a one-time link's token, into the key's bot
     ("POST", "/team/ticket-lists/create"): "Manage Team",  # a board and its typed columns
     ("DELETE", "/team/ticket-lists/{listId}/delete"): "Manage Team",
 }

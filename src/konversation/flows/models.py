@@ -106,7 +106,7 @@ class TemplateInstall(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), index=True)
-    template_ns: Mapped[str] = mapped_column(String(64))
+    template_ns: Mapped[str] = mapped_column(String(64), index=True)
     scope: Mapped[str] = mapped_column(String(16))
     allow_republish: Mapped[bool] = mapped_column(Boolean, default=False)
     can_view: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -8,6 +8,7 @@ from konversation.commerce.catalog_routes import router as catalog
 from konversation.commerce.order_routes import router as orders
 from konversation.conversations.routes import router as conversations
 from konversation.events.routes import router as events
+from konversation.flow_templates.routes import router as flow_templates
 from konversation.flows.routes import router as flows
 from konversation.keys.routes import router as keys
 from konversation.labels.routes import router as labels
@@ -36,6 +37,7 @@ DOMAINS = (
     catalog,
     orders,
     webhooks,
+    flow_templates,
     tickets,
 )
 
