@@ -49,6 +49,7 @@ from konversation.subscribers.models import (
 )
 from konversation.tickets.models import Ticket, TicketChange, TicketColumn, TicketList
 from konversation.webhooks.models import WebhookDelivery, WebhookEndpoint
+from konversation.whatsapp.models import WhatsAppTemplate
 from konversation.workspaces.models import (
     AgentGroup,
     Bot,
@@ -117,5 +118,6 @@ __all__ = [
     "User",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WhatsAppTemplate",
     "Workspace",
 ]

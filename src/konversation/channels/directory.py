@@ -12,15 +12,26 @@ from konversation.channels.models import BotChannel, ChannelType
 from konversation.channels.service import get_channel, web_channel
 from konversation.channels.telegram import TelegramChannel
 from konversation.channels.webchat import WebChatChannel
+from konversation.channels.whatsapp import WhatsAppChannel
+
+GRAPH_API_BASE = "https://graph.facebook.com/v21.0"
 
 
 class ChannelDirectory:
     """Builds the adapter of a bot's channel; shares one HTTP client among them."""
 
-    def __init__(self, *, http: httpx.AsyncClient, hub: Hub, telegram_api_base: str) -> None:
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        hub: Hub,
+        telegram_api_base: str,
+        graph_api_base: str = GRAPH_API_BASE,
+    ) -> None:
         self.http = http
         self.hub = hub
         self.telegram_api_base = telegram_api_base
+        self.graph_api_base = graph_api_base
 
     async def channel(self, session: AsyncSession, bot_id: int, type_: str) -> Channel | None:
         """The bot's enabled channel of `type_`, or None when it has none."""
@@ -39,6 +50,16 @@ class ChannelDirectory:
             return TelegramChannel(
                 record.config["token"], client=self.http, base_url=self.telegram_api_base
             )
+        if record.type == ChannelType.WHATSAPP and record.config.get("token"):
+            return self.whatsapp(record)
         if record.type == ChannelType.API and record.config.get("webhook_url"):
             return ApiChannel(record.config["webhook_url"], record.secret, client=self.http)
         return None
+
+    def whatsapp(self, record: BotChannel) -> WhatsAppChannel:
+        return WhatsAppChannel(
+            str(record.config["phone_number_id"]),
+            str(record.config["token"]),
+            client=self.http,
+            base_url=self.graph_api_base,
+        )

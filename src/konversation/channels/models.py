@@ -16,6 +16,7 @@ class ChannelType(StrEnum):
     WEB = "web"
     TELEGRAM = "telegram"
     API = "apichat"
+    WHATSAPP = "whatsapp"
 
 
 def new_uid() -> str:

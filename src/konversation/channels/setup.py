@@ -28,6 +28,7 @@ from konversation.channels.base import DeliveryFailed
 from konversation.channels.models import BotChannel, ChannelType, new_secret
 from konversation.channels.service import CHANNEL_NOT_FOUND, bot_channels, get_channel
 from konversation.channels.telegram import TelegramChannel
+from konversation.channels.whatsapp import WhatsAppChannel
 from konversation.errors import BadRequest, Invalid, NotFound
 from konversation.flows.models import InboundWebhook
 from konversation.workspaces.models import Bot
@@ -50,6 +51,28 @@ class TelegramApi:
 
     def bot(self, token: str) -> TelegramChannel:
         return TelegramChannel(token, client=self.http, base_url=self.base_url)
+
+
+@dataclass(frozen=True)
+class GraphApi:
+    """Where Meta's Graph API is (the WhatsApp Cloud API) and the client to reach it with."""
+
+    http: httpx.AsyncClient
+    base_url: str
+
+    def number(self, phone_number_id: str, token: str) -> WhatsAppChannel:
+        return WhatsAppChannel(phone_number_id, token, client=self.http, base_url=self.base_url)
+
+
+@dataclass(frozen=True)
+class WhatsAppAccount:
+    """What Meta's app dashboard shows for a WhatsApp business number."""
+
+    phone_number_id: str
+    waba_id: str
+    token: str
+    app_secret: str
+    verify_token: str = ""
 
 
 # Connecting
@@ -89,6 +112,51 @@ async def connect_telegram(
         raise BadRequest(f"Telegram refused the webhook URL {url}: {reason}") from None
     if previous_token and previous_token != token:
         await _stop_webhook(telegram.bot(previous_token))  # the old bot posts here no more
+    return channel
+
+
+async def connect_whatsapp(
+    session: AsyncSession, bot_id: int, account: WhatsAppAccount, *, graph: GraphApi
+) -> BotChannel:
+    """Connect the bot to a WhatsApp business number of the Cloud API.
+
+    The token and the number are checked with Meta, and the app is subscribed to the business
+    account's webhooks; Meta's app dashboard then needs the channel's webhook URL and verify
+    token (a new one when none is given). Invalid for what Meta refuses; BadRequest when it
+    cannot be reached.
+    """
+    await _bot(session, bot_id)
+    fields = {
+        "phone_number_id": account.phone_number_id.strip(),
+        "waba_id": account.waba_id.strip(),
+        "token": account.token.strip(),
+        "app_secret": account.app_secret.strip(),
+    }
+    missing = {
+        name: [f"The {name} field is required."] for name, given in fields.items() if not given
+    }
+    if missing:
+        raise Invalid(missing)
+    number = graph.number(fields["phone_number_id"], fields["token"])
+    try:
+        details = await number.phone_number()
+        await number.call("POST", f"{fields['waba_id']}/subscribed_apps")
+    except DeliveryFailed as failed:
+        if failed.retryable:
+            raise BadRequest(f"WhatsApp could not check the number: {failed.message}") from None
+        raise Invalid.field("token", failed.message) from None
+    channel = await _channel_to_connect(session, bot_id, ChannelType.WHATSAPP)
+    verify_token = account.verify_token.strip() or channel.config.get("verify_token")
+    channel.config = {
+        "phone_number_id": fields["phone_number_id"],
+        "waba_id": fields["waba_id"],
+        "token": fields["token"],
+        "verify_token": verify_token or new_secret(),
+        "display_phone_number": details.get("display_phone_number"),
+    }
+    channel.secret = fields["app_secret"]  # Meta signs its webhook posts with it
+    channel.enabled = True
+    await session.flush()
     return channel
 
 
@@ -206,6 +274,10 @@ def telegram_webhook_url(base_url: str, uid: str) -> str:
     return f"{base_url.rstrip('/')}/webhooks/telegram/{uid}"
 
 
+def whatsapp_webhook_url(base_url: str, uid: str) -> str:
+    return f"{base_url.rstrip('/')}/webhooks/whatsapp/{uid}"
+
+
 def api_inbound_url(base_url: str, uid: str) -> str:
     return f"{base_url.rstrip('/')}/webhooks/api/{uid}"
 
@@ -226,6 +298,11 @@ def channel_urls(channel: BotChannel, base_url: str) -> dict[str, str]:
         if channel.config.get("username"):
             urls["bot"] = f"https://t.me/{channel.config['username']}"
         return urls
+    if channel.type == ChannelType.WHATSAPP:
+        return {
+            "webhook": whatsapp_webhook_url(base_url, channel.uid),
+            "verify_token": str(channel.config.get("verify_token", "")),
+        }
     if channel.type == ChannelType.API:
         return {
             "inbound": api_inbound_url(base_url, channel.uid),

@@ -15,16 +15,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from konversation.channels import api_channel, telegram
+from konversation.channels import api_channel, telegram, whatsapp
 from konversation.channels.base import DeliveryFailed, InboundEvent
 from konversation.channels.models import BotChannel, ChannelType
 from konversation.channels.service import channel_by_uid, inbound_webhook_start
 from konversation.db import session_scope, utcnow
-from konversation.errors import Conflict, Invalid, Unauthenticated
+from konversation.errors import Conflict, Forbidden, Invalid, Unauthenticated
 from konversation.jobs.runtime import Runtime
 from konversation.runtime.engine import refusal
+from konversation.runtime.models import Delivery, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,63 @@ async def telegram_update(uid: str, request: Request) -> dict[str, bool]:
         await _receive(runtime, channel, ChannelType.TELEGRAM, events)
         await _acknowledge(runtime, channel, events)
     return {"ok": True}
+
+
+@router.get("/whatsapp/{uid}", response_class=PlainTextResponse)
+async def whatsapp_verify(uid: str, request: Request) -> str:
+    """Meta's check of the webhook URL: echo the challenge when the verify token matches."""
+    channel = await _channel(request, uid, ChannelType.WHATSAPP)
+    query = request.query_params
+    expected = str(channel.config.get("verify_token", ""))
+    given = query.get("hub.verify_token", "")
+    if query.get("hub.mode") != "subscribe" or not expected or given != expected:
+        raise Forbidden(BAD_SECRET)
+    return query.get("hub.challenge", "")
+
+
+@router.post("/whatsapp/{uid}")
+async def whatsapp_update(uid: str, request: Request) -> dict[str, str]:
+    """Messages and status reports of the bot's WhatsApp number, signed with the app secret
+    (403 otherwise, and nothing is stored). A message delivered again is answered once."""
+    runtime = _runtime(request)
+    channel = await _channel(request, uid, ChannelType.WHATSAPP)
+    body = await request.body()
+    if not whatsapp.verify_signature(channel.secret, request.headers, body):
+        raise Forbidden(BAD_SIGNATURE)
+    update = _json_or_none(body)
+    if not isinstance(update, Mapping):
+        return {"status": "ok"}
+    number = str(channel.config.get("phone_number_id", ""))
+    events = whatsapp.parse_update(update, number)
+    if events:
+        await _receive(runtime, channel, ChannelType.WHATSAPP, events)
+    reports = whatsapp.parse_statuses(update, number)
+    if reports:
+        async with session_scope(runtime.sessions) as session:
+            await _record_statuses(session, channel.bot_id, reports)
+    return {"status": "ok"}
+
+
+async def _record_statuses(
+    session: AsyncSession, bot_id: int, reports: Sequence[whatsapp.StatusReport]
+) -> None:
+    """Move each reported message's outbox row on: sent, delivered, read (never back, as
+    reports may come out of order), or failed with WhatsApp's reason."""
+    for report in reports:
+        delivery = await session.scalar(
+            select(Delivery).where(
+                Delivery.channel == ChannelType.WHATSAPP,
+                Delivery.external_id == report.message_id,
+                Delivery.bot_id == bot_id,
+            )
+        )
+        if delivery is None:
+            continue
+        if report.status == "failed":
+            delivery.status = DeliveryStatus.FAILED
+            delivery.error = report.error or "WhatsApp could not deliver the message"
+        elif whatsapp.STATUS_RANK[report.status] > whatsapp.STATUS_RANK.get(delivery.status, 0):
+            delivery.status = DeliveryStatus(report.status)
 
 
 @router.post("/api/{uid}")

@@ -31,10 +31,11 @@ BotOption = Annotated[int, typer.Option("--bot", help="Bot id (the n of f<n>).")
 class Connectable(StrEnum):
     TELEGRAM = "telegram"
     API = "api"
+    WHATSAPP = "whatsapp"
 
     @property
     def channel_type(self) -> ChannelType:
-        return ChannelType.TELEGRAM if self is Connectable.TELEGRAM else ChannelType.API
+        return ChannelType.API if self is Connectable.API else ChannelType(self.value)
 
 
 @app.command("connect-telegram")
@@ -55,6 +56,34 @@ def connect_telegram(
     channel = run_or_exit(run())
     _say(f"Bot f{bot} is connected to Telegram as @{channel.config.get('username')}.")
     _say(f"Telegram posts updates to {setup.telegram_webhook_url(settings.base_url, channel.uid)}")
+
+
+@app.command("connect-whatsapp")
+def connect_whatsapp(
+    bot: BotOption,
+    phone_number_id: Annotated[str, typer.Option(help="The business number's id at Meta.")],
+    waba_id: Annotated[str, typer.Option(help="The WhatsApp Business Account id.")],
+    token: Annotated[str, typer.Option(help="A system user's access token.")],
+    app_secret: Annotated[str, typer.Option(help="The Meta app's secret (signs webhooks).")],
+    verify_token: Annotated[
+        str, typer.Option(help="The webhook's verify token (a new one when left out).")
+    ] = "",
+) -> None:
+    """Connect a WhatsApp business number of the Cloud API; then give Meta's app dashboard the
+    webhook URL and verify token printed."""
+    settings = Settings()
+    account = setup.WhatsAppAccount(phone_number_id, waba_id, token, app_secret, verify_token)
+
+    async def run() -> BotChannel:
+        async with _writing(settings) as session, httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+            graph = setup.GraphApi(http, settings.graph_api_base)
+            return await setup.connect_whatsapp(session, bot, account, graph=graph)
+
+    channel = run_or_exit(run())
+    urls = setup.channel_urls(channel, settings.base_url)
+    _say(f"Bot f{bot} is connected to WhatsApp {channel.config.get('display_phone_number')}.")
+    _say(f"Webhook URL: {urls['webhook']}")
+    _say(f"Verify token: {urls['verify_token']}")
 
 
 @app.command("connect-api")

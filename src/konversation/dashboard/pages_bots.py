@@ -33,6 +33,7 @@ CHANNEL_NAMES: Final = {
     ChannelType.WEB: "Web chat",
     ChannelType.TELEGRAM: "Telegram",
     ChannelType.API: "API channel",
+    ChannelType.WHATSAPP: "WhatsApp",
 }
 
 
@@ -89,6 +90,7 @@ async def channels_page(
             "web_urls": setup.channel_urls(channels[ChannelType.WEB], base_url),
             "telegram": _shown(channels.get(ChannelType.TELEGRAM), base_url),
             "api": _shown(channels.get(ChannelType.API), base_url),
+            "whatsapp": _shown(channels.get(ChannelType.WHATSAPP), base_url),
             "hooks": [
                 (hook, setup.inbound_webhook_url(base_url, hook.hook_uid))
                 for hook in found.inbound_webhooks
@@ -108,6 +110,7 @@ def _shown(channel: BotChannel | None, base_url: str) -> dict[str, Any] | None:
     return {
         "urls": setup.channel_urls(channel, base_url),
         "username": channel.config.get("username"),
+        "number": channel.config.get("display_phone_number"),
     }
 
 
@@ -143,6 +146,33 @@ async def connect_telegram(
     return redirect(request, f"{PAGE}/{bot.id}")
 
 
+@router.post(PAGE + "/{bot_id}/whatsapp")
+async def connect_whatsapp(
+    request: Request,
+    viewer: Builder,
+    session: DbSession,
+    bot_id: int,
+    phone_number_id: Annotated[str, Form()] = "",
+    waba_id: Annotated[str, Form()] = "",
+    token: Annotated[str, Form()] = "",
+    app_secret: Annotated[str, Form()] = "",
+    verify_token: Annotated[str, Form()] = "",
+) -> Response:
+    bot = workspace_bot(viewer, bot_id)
+    account = setup.WhatsAppAccount(phone_number_id, waba_id, token, app_secret, verify_token)
+    runtime = request.app.state.runtime
+    graph = setup.GraphApi(http=runtime.http, base_url=runtime.settings.graph_api_base)
+    try:
+        async with session.begin_nested():
+            await setup.connect_whatsapp(session, bot.id, account, graph=graph)
+    except KonversationError as refused:
+        return await channels_page(
+            request, session, bot, errors={"whatsapp": messages_of(refused)}, status_code=422
+        )
+    flash(request, "WhatsApp connected.", "success")
+    return redirect(request, f"{PAGE}/{bot.id}")
+
+
 @router.post(PAGE + "/{bot_id}/api")
 async def connect_api(
     request: Request,
@@ -171,7 +201,7 @@ async def disconnect(
     request: Request, viewer: Builder, session: DbSession, bot_id: int, type_: str
 ) -> Response:
     bot = workspace_bot(viewer, bot_id)
-    if type_ not in (ChannelType.TELEGRAM, ChannelType.API):
+    if type_ not in (ChannelType.TELEGRAM, ChannelType.API, ChannelType.WHATSAPP):
         raise NotFound("Channel not found")
     await setup.disconnect(session, bot.id, type_, telegram=_telegram(request))
     flash(request, f"{CHANNEL_NAMES[ChannelType(type_)]} disconnected.", "success")

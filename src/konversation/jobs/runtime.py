@@ -60,7 +60,10 @@ class Runtime:
         self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
         self.hub: Hub = hub or make_hub(settings.redis_url, prefix=settings.redis_queue)
         self.directory = ChannelDirectory(
-            http=self.http, hub=self.hub, telegram_api_base=settings.telegram_api_base
+            http=self.http,
+            hub=self.hub,
+            telegram_api_base=settings.telegram_api_base,
+            graph_api_base=settings.graph_api_base,
         )
         self.engine = Engine(self.http)
         self.sessions: async_sessionmaker[AsyncSession] = make_session_factory(

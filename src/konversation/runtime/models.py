@@ -77,6 +77,9 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
     # The subscriber has no channel the bot can reach them on: logged, never sent.
     UNROUTABLE = "unroutable"
+    # After SENT, for channels that report it (WhatsApp): it reached the phone, then was read.
+    DELIVERED = "delivered"
+    READ = "read"
 
 
 class Delivery(Base):
@@ -89,7 +92,11 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     # Claims take due messages in (due_at, id) order straight from this index.
-    __table_args__ = (Index("ix_deliveries_status_due_at_id", "status", "due_at", "id"),)
+    __table_args__ = (
+        Index("ix_deliveries_status_due_at_id", "status", "due_at", "id"),
+        # A channel's status report (WhatsApp's delivered, read) finds its message by its id.
+        Index("ix_deliveries_channel_external_id", "channel", "external_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)

@@ -17,11 +17,14 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.channels.base import Text
+from konversation.channels.whatsapp import OUTSIDE_WINDOW, window_closed
 from konversation.conversations.models import Direction
 from konversation.conversations.service import record_message
+from konversation.db import utcnow
 from konversation.errors import Invalid
 from konversation.flows import index
 from konversation.flows.models import Flow
@@ -33,7 +36,7 @@ from konversation.sending.email import SmtpConfig
 from konversation.sending.email import send_email as deliver_email
 from konversation.sending.sms import SmsGatewayConfig, international
 from konversation.sending.sms import send_sms as deliver_sms
-from konversation.subscribers.models import Subscriber
+from konversation.subscribers.models import Subscriber, SubscriberChannel
 from konversation.subscribers.service import get_by_user_id, get_subscriber
 from konversation.workspaces.service import get_bot
 
@@ -138,6 +141,7 @@ async def send_text(
     subscriber = await get_subscriber(session, bot_id, user_ns)
     if not subscriber.is_subscribed:
         raise Invalid.field("user_ns", UNSUBSCRIBED)
+    await _refuse_outside_window(session, subscriber, "user_ns")
     await engine.send(session, subscriber, [Text(content)], origin=API)
 
 
@@ -161,6 +165,7 @@ async def send_content(
         raise Invalid.field("user_ns", UNSUBSCRIBED)
     if not as_agent or prepared.goto is not None:
         _refuse_unless_runnable(subscriber, "user_ns")
+    await _refuse_outside_window(session, subscriber, "user_ns")
     await apply_changes(session, subscriber, prepared)
     if prepared.messages:
         await engine.send(session, subscriber, prepared.messages, origin=API)
@@ -230,6 +235,7 @@ async def _start(
     variables: Mapping[str, Any] | None = None,
 ) -> None:
     _refuse_unless_runnable(subscriber, field)
+    await _refuse_outside_window(session, subscriber, field)
     await engine.start(session, subscriber, flow, node_id=node_id, variables=variables, origin=API)
 
 
@@ -237,3 +243,13 @@ def _refuse_unless_runnable(subscriber: Subscriber, field: str) -> None:
     reason = refusal(subscriber)
     if reason is not None:
         raise Invalid.field(field, reason)
+
+
+async def _refuse_outside_window(session: AsyncSession, subscriber: Subscriber, field: str) -> None:
+    """Free-form messages (texts, content, flows) reach a WhatsApp subscriber only within 24
+    hours of their last message; templates are sent with send-whatsapp-template."""
+    types = await session.scalars(
+        select(SubscriberChannel.type).where(SubscriberChannel.subscriber_id == subscriber.id)
+    )
+    if window_closed(subscriber, set(types), utcnow()):
+        raise Invalid.field(field, OUTSIDE_WINDOW)

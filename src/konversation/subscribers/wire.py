@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
+from konversation.channels.whatsapp import window_closed
 from konversation.flows.wire import FieldValueT, TagOut, VarTypeT
 from konversation.ids import Kind, bot_ns, format_ns
 from konversation.subscribers.filters import SubscriberFilter
-from konversation.subscribers.models import Subscriber
+from konversation.subscribers.models import Subscriber, SubscriberChannel
 from konversation.subscribers.service import Details, Profile
 from konversation.wire.params import BlankIsNone, yes_no
 
@@ -93,7 +95,7 @@ class SubscriberOut(BaseModel):
             last_message_at=wire_time(s.last_message_at),
             last_message_type=s.last_message_type,
             last_input_text=s.last_input_text,
-            allow_send_message=s.is_subscribed,
+            allow_send_message=s.is_subscribed and within_window(s, profile.channels, now),
             is_bot_interacted_in_last_24h=_within_day(s.last_bot_interaction_at, now),
             is_last_message_in_last_24h=_within_day(s.last_message_at, now),
             opted_in_email=wire_time(s.opted_in_email_at),
@@ -127,6 +129,10 @@ def _identity(s: Subscriber) -> dict[str, Any]:
     names = ("user_id", "name", "first_name", "last_name", "phone", "email", "gender")
     more = ("profile_pic", "locale", "language", "timezone")
     return {name: getattr(s, name) for name in (*names, *more)}
+
+
+def within_window(s: Subscriber, channels: Sequence[SubscriberChannel], now: dt.datetime) -> bool:
+    return not window_closed(s, {c.type for c in channels}, now)
 
 
 def _within_day(moment: dt.datetime | None, now: dt.datetime) -> bool:
