@@ -34,6 +34,7 @@ from konversation.flows.models import (
 from konversation.idempotency.models import IdempotentRequest
 from konversation.integrations.shop_import_models import ShopImport
 from konversation.keys.models import ApiKey
+from konversation.knowledge.models import EmbeddingJob, KnowledgeRevision, KnowledgeRow
 from konversation.labels.models import Label
 from konversation.miniapps.models import InstalledApp
 from konversation.runtime.models import Delivery, Run
@@ -78,6 +79,7 @@ __all__ = [
     "CustomEventLog",
     "Delivery",
     "DiscountCode",
+    "EmbeddingJob",
     "Field",
     "Flow",
     "FlowTemplate",
@@ -85,6 +87,8 @@ __all__ = [
     "InboundWebhook",
     "InstalledApp",
     "KeywordTrigger",
+    "KnowledgeRevision",
+    "KnowledgeRow",
     "Label",
     "LoginFailure",
     "Membership",

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     graph_api_base: str = "https://graph.facebook.com/v21.0"
     # The OpenAI-compatible API the knowledge base uses when an integration names no base URL.
     openai_api_base: str = "https://api.openai.com/v1"
+    # The models the knowledge base asks for: its embeddings, and the answers of flows.
+    openai_embedding_model: str = "text-embedding-3-small"
+    openai_chat_model: str = "gpt-4o-mini"
     # Background jobs: in this process by default; set a Redis URL to share them with
     # `konversation worker` processes.
     redis_url: str | None = None
