@@ -445,6 +445,24 @@ class NotifyWebhookAction(_Part):
     payload: dict[str, JsonValue] | None = None
 
 
+MAX_TICKET_VALUES = 20
+
+
+class OpenTicketAction(_Part):
+    """Open an item for the subscriber on the workspace's ticket list called `list_name`.
+
+    `values` names the list's columns by their name or key (`select1`); the title, description
+    and values may contain {{templates}}. A value its column refuses skips the action."""
+
+    type: Literal["open_ticket"]
+    list_name: Annotated[str, Field(min_length=1, max_length=255, examples=["Support"])]
+    title: Annotated[str, Field(min_length=1, max_length=255)]
+    description: Annotated[str, Field(max_length=4096)] | None = None
+    values: dict[Annotated[str, Field(min_length=1, max_length=255)], ScalarValue] = Field(
+        default={}, max_length=MAX_TICKET_VALUES
+    )
+
+
 Action = Annotated[
     AddTagAction
     | RemoveTagAction
@@ -456,7 +474,8 @@ Action = Annotated[
     | PauseBotAction
     | LogEventAction
     | HttpRequestAction
-    | NotifyWebhookAction,
+    | NotifyWebhookAction
+    | OpenTicketAction,
     Field(discriminator="type"),
 ]
 

@@ -25,6 +25,7 @@ from konversation.runtime.templates import render
 from konversation.subscribers import attributes, state
 from konversation.subscribers.attributes import Pick
 from konversation.subscribers.models import Subscriber
+from konversation.tickets import service as tickets
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,17 @@ async def _run(action: Any, ctx: ActionContext) -> Done:
             return await _http_request(action, ctx)
         case fmt.NotifyWebhookAction():
             await _notify(action, ctx)
+        case fmt.OpenTicketAction():
+            await tickets.open_for_subscriber(
+                session,
+                ctx.subscriber,
+                list_name=action.list_name,
+                title=render(action.title, ctx.variables),
+                description=render(action.description, ctx.variables)
+                if action.description
+                else None,
+                values=render_value(action.values, ctx.variables),
+            )
     return Done()
 
 

@@ -312,7 +312,7 @@ async def _create(
     session.add(ticket)
     await session.flush()
     item = Item(ticket, subscriber.bot_id, subscriber.number)
-    shown = {TITLE: ticket.title, DESCRIPTION: ticket.description, **ticket.values}
+    shown = {TITLE: ticket.title, DESCRIPTION: ticket.description, **fields}
     _log(session, item, "create", {k: (None, v) for k, v in shown.items() if v is not None}, actor)
     return item
 
