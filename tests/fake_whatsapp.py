@@ -62,6 +62,7 @@ class FakeWhatsApp:
         self.url = ""
         self.calls: list[Call] = []
         self.wamids: list[str] = []  # of the messages sent, in order
+        self.templates: list[dict[str, Any]] = []  # the business account's, as Meta keeps them
         self._failures: deque[tuple[int, int, str]] = deque()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -76,6 +77,7 @@ class FakeWhatsApp:
         with self._lock:
             self.calls.clear()
             self.wamids.clear()
+            self.templates = []
             self._failures.clear()
 
     def fail_next(self, status: int, code: int, message: str) -> None:
@@ -121,7 +123,48 @@ class FakeWhatsApp:
             return JSONResponse({"success": True})
         if edge == "messages" and node == PHONE_NUMBER_ID:
             return self._message(call.body)
+        if edge == "message_templates" and node == WABA_ID:
+            return self._templates(call)
         return _error(400, 100, "Unsupported request.")
+
+    def approve(self, name: str) -> None:
+        """Meta's review passed: the template `name` may be sent."""
+        for template in self.templates:
+            if template["name"] == name:
+                template["status"] = "APPROVED"
+
+    def _templates(self, call: Call) -> Response:
+        if call.method == "POST":
+            body = call.body or {}
+            if not all(body.get(k) for k in ("name", "language", "category", "components")):
+                return _error(400, 100, "Invalid parameter")
+            if any(
+                t["name"] == body["name"] and t["language"] == body["language"]
+                for t in self.templates
+            ):
+                return _error(400, 192, "Message template already exists")
+            template = {**body, "id": str(next(self._ids)), "status": "PENDING"}
+            self.templates.append(template)
+            return JSONResponse(
+                {"id": template["id"], "status": "PENDING", "category": body["category"]}
+            )
+        if call.method == "DELETE":
+            before = len(self.templates)
+            self.templates = [t for t in self.templates if t["name"] != call.params.get("name")]
+            if len(self.templates) == before:
+                return _error(404, 100, "Message template not found")
+            return JSONResponse({"success": True})
+        limit = int(call.params.get("limit", "25"))
+        start = int(call.params.get("after", "0"))
+        page = self.templates[start : start + limit]
+        answer: dict[str, Any] = {"data": page}
+        if start + limit < len(self.templates):
+            after = str(start + limit)
+            answer["paging"] = {
+                "cursors": {"before": str(start), "after": after},
+                "next": f"{self.url}/{WABA_ID}/message_templates?limit={limit}&after={after}",
+            }
+        return JSONResponse(answer)
 
     def _message(self, body: Any) -> Response:
         if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":

@@ -45,6 +45,8 @@ COMPLETED_GROUPS = (
     "Flow Conversation",
     "Ecommerce",
     "Ticket List",
+    "Whatsapp Template",
+    "Sending",
 )
 
 # Operations of our own under reference tags, with the permission each needs.

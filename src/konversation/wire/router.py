@@ -19,6 +19,7 @@ from konversation.subscribers.routes import router as subscribers
 from konversation.subscribers.state_routes import router as subscriber_state
 from konversation.tickets.routes import router as tickets
 from konversation.webhooks.routes import router as webhooks
+from konversation.whatsapp.routes import router as whatsapp
 from konversation.workspaces.routes import router as workspaces
 
 API_PREFIX = "/api"
@@ -37,6 +38,7 @@ DOMAINS = (
     catalog,
     orders,
     webhooks,
+    whatsapp,
     flow_templates,
     tickets,
 )
