@@ -44,6 +44,7 @@ COMPLETED_GROUPS = (
     "Flow Segment",
     "Flow Conversation",
     "Ecommerce",
+    "Template",
     "Ticket List",
     "Whatsapp Template",
     "Sending",
