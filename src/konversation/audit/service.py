@@ -29,6 +29,7 @@ class Action(enum.StrEnum):
     LOGIN = "login.succeeded"
     LOGIN_FAILED = "login.failed"
     API_DELETE = "api.delete"
+    INTEGRATION_SAVED = "integration.saved"
 
 
 @dataclass(frozen=True)

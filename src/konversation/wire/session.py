@@ -35,15 +35,19 @@ async def _audit_deletion(request: Request, session: AsyncSession) -> None:
         fields = json.loads(body) if body.strip() else {}
     except ValueError:
         fields = {}
-    by = Actor.key(caller.key_id, caller.name).at(request_id_of(request), client_address(request))
     audit.record(
         session,
         Action.API_DELETE,
-        by,
+        actor_of(request, caller),
         workspace_id=caller.workspace_id,
         target=f"DELETE {request.url.path}",
         details={"bot_id": caller.bot_id, "body": audit.bounded(fields)},
     )
+
+
+def actor_of(request: Request, caller: KeyContext) -> Actor:
+    """The API key making `request`, as the audit log names it."""
+    return Actor.key(caller.key_id, caller.name).at(request_id_of(request), client_address(request))
 
 
 # scope="function": the commit happens before the response leaves, so a failed commit is a 5xx
