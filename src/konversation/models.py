@@ -32,6 +32,8 @@ from konversation.flows.models import (
     TemplateInstall,
 )
 from konversation.idempotency.models import IdempotentRequest
+from konversation.integrations.calls import IntegrationCall
+from konversation.integrations.models import Integration
 from konversation.integrations.shop_import_models import ShopImport
 from konversation.keys.models import ApiKey
 from konversation.knowledge.models import EmbeddingJob, KnowledgeRevision, KnowledgeRow
@@ -86,6 +88,8 @@ __all__ = [
     "IdempotentRequest",
     "InboundWebhook",
     "InstalledApp",
+    "Integration",
+    "IntegrationCall",
     "KeywordTrigger",
     "KnowledgeRevision",
     "KnowledgeRow",

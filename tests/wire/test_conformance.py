@@ -56,6 +56,11 @@ EXTENSIONS: dict[tuple[str, str], str | None] = {
     ("POST", "/flow/import"): "Manage Flow",  # the reverse of /flow/export
     ("GET", "/flow/schema"): "Manage Flow",  # the JSON Schema of a flow definition
     ("GET", "/subscriber/broadcast-status"): "Manage Flow",  # a broadcast's progress
+    # Catalogue imports from a connected store, and following one.
+    ("POST", "/integration/shopify/import"): "Manage Team",
+    ("GET", "/integration/shopify/import"): "Manage Team",
+    ("POST", "/integration/woocommerce/import"): "Manage Team",
+    ("GET", "/integration/woocommerce/import"): "Manage Team",
     ("POST", "/template/create"): "Manage Team",  # a template of a bot's flows
     ("DELETE", "/template/{templateNs}/delete"): "Manage Team",
     ("POST", "/template/install"): "Manage Flow",  # a one-time link's token, into the key's bot
@@ -92,6 +97,19 @@ NOTHING_TO_VALIDATE = {
     ("GET", "/shop/business-hours/info"),
     ("GET", "/flow/export"),
     ("GET", "/flow/schema"),
+    # Reading and clearing an integration: the key says whose.
+    *(
+        (method, f"/integration/{service}")
+        for method in ("GET", "DELETE")
+        for service in (
+            "shopify",
+            "woocommerce",
+            "dropi",
+            "meta-conversions-api",
+            "openai",
+            "s3storage",
+        )
+    ),
 }
 
 # (method, path) where a request without a valid key and with an empty body answers 422 before

@@ -49,6 +49,7 @@ from konversation.conversations.service import record_message
 from konversation.db import PageRequest, dialect_insert, fetch_page, utcnow
 from konversation.errors import Invalid, NotFound
 from konversation.ids import MAX_ID, Kind, format_ns, parse_ns
+from konversation.integrations import paid as integration_orders
 from konversation.subscribers import service as subscribers
 from konversation.subscribers.models import Subscriber
 from konversation.webhooks import service as webhooks
@@ -853,6 +854,9 @@ async def on_status_change(
         EventType.ORDER_STATUS_CHANGED,
         {"subscriber": {"user_ns": user_ns}} | change,
     )
+    if new in REFUNDABLE and old not in REFUNDABLE:
+        # The money was taken just now: connected services hear of it in the background.
+        await integration_orders.order_paid(session, order)
     listener: StatusListener | None = session.info.get(STATUS_LISTENER)
     if listener is not None:
         await listener(session, subscriber, order, new)

@@ -26,6 +26,9 @@ from konversation.channels.directory import ChannelDirectory
 from konversation.channels.hub import Hub, make_hub
 from konversation.commerce.orders import STATUS_LISTENER
 from konversation.db import make_session_factory, utcnow
+from konversation.integrations import delivery as integrations
+from konversation.integrations import shop_import
+from konversation.integrations.calls import Context as IntegrationContext
 from konversation.metrics import JOBS_DONE
 from konversation.runtime import outbox
 from konversation.runtime.engine import Engine
@@ -74,6 +77,8 @@ class Runtime:
         )
         self.read_sessions = make_session_factory(engine, read_only=True)
         self.webhook_networks = networks(settings.webhook_allowed_networks)
+        # Opens the integrations' sealed settings (store keys for catalogue imports).
+        self.server_secret = settings.server_secret()
         self.broker = make_broker(settings)
 
         async def pump() -> int:
@@ -104,7 +109,31 @@ class Runtime:
                     self.sessions, self.http, allowed=self.webhook_networks, lease=lease
                 ),
             ),
+            (
+                "shop_import_pages",
+                lambda: shop_import.run_due_imports(
+                    self.sessions,
+                    self.http,
+                    server_secret=self.server_secret,
+                    allowed=self.webhook_networks,
+                    lease=lease,
+                ),
+            ),
+            (
+                "integration_calls",
+                lambda: integrations.deliver_due(
+                    self.integration_context(), self.server_secret, lease=lease
+                ),
+            ),
         ]
+
+    def integration_context(self) -> IntegrationContext:
+        return IntegrationContext(
+            self.sessions,
+            self.http,
+            graph_api_base=self.settings.graph_api_base,
+            allowed=self.webhook_networks,
+        )
 
     async def pump(self) -> int:
         """Do what is due until nothing is; answers how many pieces of work were done.
@@ -148,6 +177,8 @@ class Runtime:
             exists().where(Run.status == RunStatus.WAITING, Run.due_at <= now),
             exists().where(Broadcast.status.in_(LIVE), Broadcast.next_run_at <= now),
             webhooks.due_now(now),
+            shop_import.due_now(now),
+            integrations.due_now(now),
         )
         async with self.read_sessions() as session:
             row = (await session.execute(due)).one()

@@ -39,6 +39,7 @@ from konversation.flows import index
 from konversation.flows.models import MAIN_FLOW_NUMBER, Flow
 from konversation.flows.service import SUB_FLOWS
 from konversation.ids import Kind, format_ns
+from konversation.integrations import media
 from konversation.runtime import shop
 from konversation.runtime.actions import ActionContext, render_value, run_action
 from konversation.runtime.conditions import Facts, branch_taken
@@ -906,6 +907,7 @@ async def _log_inbound(
         at=event.sent_at,
         mid=mid,
     )
+    await media.attachments_received(session, subscriber.bot_id, mid, event.attachments)
     user_ns = format_ns(subscriber.bot_id, Kind.SUBSCRIBER, subscriber.number)
     data = {
         "subscriber": {"user_ns": user_ns, "user_id": event.user_id},

@@ -10,6 +10,8 @@ from konversation.conversations.routes import router as conversations
 from konversation.events.routes import router as events
 from konversation.flow_templates.routes import router as flow_templates
 from konversation.flows.routes import router as flows
+from konversation.integrations.routes import router as integrations
+from konversation.integrations.shop_import_routes import router as shop_imports
 from konversation.keys.routes import router as keys
 from konversation.labels.routes import router as labels
 from konversation.segments.routes import router as segments
@@ -41,6 +43,8 @@ DOMAINS = (
     whatsapp,
     flow_templates,
     tickets,
+    integrations,
+    shop_imports,
 )
 
 
