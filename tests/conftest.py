@@ -66,6 +66,9 @@ async def new_postgresql() -> AsyncIterator[str]:
         await admin.close()
 
 
+CLOSED_PORT = "http://127.0.0.1:9"
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
@@ -80,6 +83,11 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Event webhooks may post to the sinks the tests serve on loopback, and nowhere else
         # that is not public.
         webhook_allowed_networks=["127.0.0.0/8", "::1/128"],
+        # Outside services are never reached from a test that forgets its stand-in: these
+        # addresses refuse every connection.
+        telegram_api_base=CLOSED_PORT,
+        graph_api_base=CLOSED_PORT,
+        openai_api_base=CLOSED_PORT,
     )
 
 
