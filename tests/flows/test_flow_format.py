@@ -230,6 +230,14 @@ def _every_node_type() -> Json:
                 "next": "done",
                 "failed": "cart",
             },
+            {
+                "id": "notify",
+                "type": "whatsapp_template",
+                "template_name": "order_shipped",
+                "language": "en_US",
+                "params": {"BODY_{{1}}": "{{first_name}}", "QUICK_REPLY_1": "f1s2"},
+                "next": "done",
+            },
         ],
         "triggers": [
             {"keywords": ["hello", "hi there"], "match": "exact"},
@@ -924,8 +932,8 @@ MISTAKES: list[tuple[str, Mutation, dict[str, list[str]]]] = [
         {
             "nodes.6.type": [
                 'Node "wait": the type "wait" is unknown: use send_message, action, condition, '
-                "user_input, randomizer, delay, go_to, start_flow, return, products, cart or "
-                "checkout."
+                "user_input, randomizer, delay, go_to, start_flow, return, products, cart, "
+                "checkout or whatsapp_template."
             ]
         },
     ),
@@ -935,8 +943,8 @@ MISTAKES: list[tuple[str, Mutation, dict[str, list[str]]]] = [
         {
             "nodes.6.type": [
                 'Node "wait": the type is required: use send_message, action, condition, '
-                "user_input, randomizer, delay, go_to, start_flow, return, products, cart or "
-                "checkout."
+                "user_input, randomizer, delay, go_to, start_flow, return, products, cart, "
+                "checkout or whatsapp_template."
             ]
         },
     ),

@@ -5,73 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
+from whatsapp_support import SHIPPED
 
 from builders import Sessions, Tenant
-from fake_whatsapp import (  # noqa: F401
-    APP_SECRET,
-    PHONE_NUMBER_ID,
-    TOKEN,
-    WABA_ID,
-    FakeWhatsApp,
-    fake_whatsapp_fixture,
-    fake_whatsapp_server_fixture,
-    message_delivery,
-    signed,
-    text_message,
-)
-from konversation.app import create_app
-from konversation.channels import setup
+from fake_whatsapp import WABA_ID, FakeWhatsApp, message_delivery, signed, text_message
 from konversation.conversations.models import Message
 from konversation.db import session_scope
 from konversation.runtime.models import Delivery
-from konversation.settings import Settings
 from konversation.subscribers.models import Subscriber
 from konversation.whatsapp.models import WhatsAppTemplate
 
 ADA = "61412345678"
-SHIPPED = {
-    "name": "order_shipped",
-    "language": "en_US",
-    "category": "UTILITY",
-    "components": [
-        {"type": "BODY", "text": "Hi {{1}}, order {{2}} has shipped."},
-        {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Thanks"}]},
-    ],
-}
-
-
-@pytest.fixture
-async def app(settings: Settings, fake_whatsapp: FakeWhatsApp) -> AsyncIterator[FastAPI]:
-    app = create_app(settings.model_copy(update={"graph_api_base": fake_whatsapp.url}))
-    yield app
-    await app.state.runtime.http.aclose()
-    await app.state.engine.dispose()
-
-
-@pytest.fixture
-async def connected(app: FastAPI, tenant: Tenant, fake_whatsapp: FakeWhatsApp) -> Any:
-    runtime = app.state.runtime
-    account = setup.WhatsAppAccount(PHONE_NUMBER_ID, WABA_ID, TOKEN, APP_SECRET, "v")
-    async with session_scope(runtime.sessions) as session:
-        channel = await setup.connect_whatsapp(
-            session, tenant.bot_id, account, graph=setup.GraphApi(runtime.http, fake_whatsapp.url)
-        )
-    fake_whatsapp.reset()
-    return channel
-
-
-@pytest.fixture
-async def approved(api: httpx.AsyncClient, connected: Any, fake_whatsapp: FakeWhatsApp) -> None:
-    assert (await api.post("/whatsapp-template/create", json=SHIPPED)).status_code == 200
-    fake_whatsapp.approve("order_shipped")
-    assert (await api.post("/whatsapp-template/sync")).status_code == 200
 
 
 @pytest.fixture

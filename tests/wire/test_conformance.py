@@ -48,6 +48,8 @@ COMPLETED_GROUPS = (
     "Ticket List",
     "Whatsapp Template",
     "Sending",
+    "Integration",
+    "Mini-App",
 )
 
 # Operations of our own under reference tags, with the permission each needs.
@@ -66,6 +68,10 @@ EXTENSIONS: dict[tuple[str, str], str | None] = {
     ("POST", "/template/install"): "Manage Flow",  # a one-time link's token, into the key's bot
     ("POST", "/team/ticket-lists/create"): "Manage Team",  # a board and its typed columns
     ("DELETE", "/team/ticket-lists/{listId}/delete"): "Manage Team",
+    # Mini-apps: installing one (its actions and triggers), reading what it declared, removing it.
+    ("POST", "/installed-mini-app/install"): "Manage Team",
+    ("GET", "/installed-mini-app/{app_id}"): "Manage Team",
+    ("DELETE", "/installed-mini-app/{app_id}/uninstall"): "Manage Team",
 }
 
 # (method, path, field) where our request schema is deliberately more lenient than the reference.

@@ -76,7 +76,28 @@ class Cards:
             raise ValueError("A carousel needs at least one card")
 
 
-Outbound: TypeAlias = Text | Media | Cards
+@dataclass(frozen=True)
+class Template:
+    """A WhatsApp message template, filled in for one subscriber: the one kind of message
+    WhatsApp delivers outside its 24-hour service window. `components` are the Cloud API's send
+    components; `text` is the body as the subscriber reads it, which channels without templates
+    send instead (see `free_form`)."""
+
+    name: str
+    language: str
+    components: tuple[Mapping[str, Any], ...]
+    text: str
+
+
+Outbound: TypeAlias = Text | Media | Cards | Template
+FreeForm: TypeAlias = Text | Media | Cards
+
+
+def free_form(message: Outbound) -> FreeForm:
+    """`message` for a channel that has no templates: a template becomes its text."""
+    if isinstance(message, Template):
+        return Text(message.text)
+    return message
 
 
 @dataclass(frozen=True)
@@ -189,6 +210,8 @@ def chosen_payload(message: InboundMessage, offered: Sequence[QuickReply]) -> st
 
 # Outbound messages as JSON
 
+TEMPLATE_TYPE = "whatsapp_template"
+
 
 def message_json(message: Outbound) -> dict[str, Any]:
     """`message` as JSON: what the API channel's webhook receives, the web chat shows and the
@@ -207,6 +230,14 @@ def message_json(message: Outbound) -> dict[str, Any]:
             "caption": message.caption,
             "buttons": _buttons_json(message.buttons),
             "quick_replies": _quick_replies_json(message.quick_replies),
+        }
+    if isinstance(message, Template):
+        return {
+            "type": TEMPLATE_TYPE,
+            "name": message.name,
+            "language": message.language,
+            "components": [dict(component) for component in message.components],
+            "text": message.text,
         }
     return {
         "type": "cards",
@@ -256,6 +287,8 @@ def message_from_json(data: Mapping[str, Any]) -> Outbound:
             for c in data["cards"]
         )
         return Cards(cards, replies)
+    if data["type"] == TEMPLATE_TYPE:
+        return Template(data["name"], data["language"], tuple(data["components"]), data["text"])
     return Media(
         data["type"],
         data["url"],

@@ -45,6 +45,7 @@ from konversation.channels.base import (
     Profile,
     QuickReply,
     Text,
+    free_form,
 )
 
 API_BASE = "https://api.telegram.org"
@@ -172,7 +173,8 @@ def _result(method: str, response: httpx.Response) -> Any:
 # Outbound messages as Bot API calls
 
 
-def _calls(chat_id: str, message: Outbound) -> list[Call]:
+def _calls(chat_id: str, outbound: Outbound) -> list[Call]:
+    message = free_form(outbound)
     if isinstance(message, Text):
         return [_text_call(chat_id, message.text, message.buttons, message.quick_replies)]
     if isinstance(message, Media):

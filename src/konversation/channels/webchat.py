@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from konversation.channels.base import InboundEvent, Outbound, message_json
+from konversation.channels.base import InboundEvent, Outbound, free_form, message_json
 from konversation.channels.hub import Hub
 
 
@@ -28,7 +28,7 @@ class WebChatChannel:
 
     async def send(self, recipient: str, message: Outbound) -> str:
         message_id = uuid.uuid4().hex
-        event = {"type": "message", "id": message_id, "message": message_json(message)}
+        event = {"type": "message", "id": message_id, "message": message_json(free_form(message))}
         await self._hub.publish(topic(self._uid, recipient), event)
         return message_id
 

@@ -9,7 +9,8 @@ Outbound messages become `POST {graph}/{phone-number-id}/messages` calls with a 
   A pressed one comes back with its payload as the reply's id;
 - media are image, document, audio or video messages (by link, or by a media id for files
   subscribers sent, `whatsapp-media:<id>`); their choices follow in an interactive message;
-- a carousel is one image (or text) message per card, each with its own choices.
+- a carousel is one image (or text) message per card, each with its own choices;
+- a template is a template message, the one kind WhatsApp delivers outside the window.
 
 Errors come as `{"error": {"message", "type", "code", "error_subcode"}}` and become
 `DeliveryFailed`: rate limits (HTTP 429, codes 4, 80007, 130429, 131056), server errors and
@@ -43,6 +44,7 @@ from konversation.channels.base import (
     Outbound,
     Profile,
     QuickReply,
+    Template,
     Text,
 )
 
@@ -193,8 +195,21 @@ def _bodies(message: Outbound) -> Iterator[Body]:
         )
     elif isinstance(message, Media):
         yield from _with_choices(_media_body(message), message.buttons, message.quick_replies)
+    elif isinstance(message, Template):
+        yield template_body(message)
     else:
         yield from _card_bodies(message)
+
+
+def template_body(template: Template) -> Body:
+    return {
+        "type": "template",
+        "template": {
+            "name": template.name,
+            "language": {"code": template.language},
+            "components": [dict(component) for component in template.components],
+        },
+    }
 
 
 def _text_body(text: str, buttons: tuple[Button, ...]) -> Body:

@@ -33,6 +33,7 @@ _NOT_IN_WORKFLOWS = {
     "user_input": "a workflow runs in the background, so it cannot wait for an answer",
     "products": "a workflow runs in the background, so it cannot show products",
     "cart": "a workflow runs in the background, so it cannot show the cart",
+    "whatsapp_template": "a workflow runs in the background, so it cannot send messages",
 }
 _RESULT_KEYS = ("output", "value")
 _KIND_WORDS = {

@@ -37,6 +37,12 @@ from pydantic import (
     model_validator,
 )
 
+from konversation.miniapps.models import (
+    MAX_ACTION_NAME,
+    MAX_APP_NS,
+    MAX_TRIGGER_NAME,
+    NAME_PATTERN,
+)
 from konversation.runtime.templates import has_placeholder
 from konversation.workspaces.service import BOT_CHANNELS
 
@@ -463,6 +469,40 @@ class OpenTicketAction(_Part):
     )
 
 
+AppNs = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_APP_NS, pattern=NAME_PATTERN, examples=["acme_crm"]),
+]
+MAX_APP_PARAMS = 20
+
+
+class CallAppAction(_Part):
+    """Call the action called `action` that the installed mini-app `app_ns` declared.
+
+    `params` (texts may contain {{templates}}) go in the query string of a GET or DELETE and as
+    a JSON object otherwise; only the names the action declared are sent. The app's key goes
+    as `Authorization: Bearer`. `save` keeps parts of the JSON answer in user fields. A call
+    that cannot be made (the app or action is gone, its key is not set) or fails goes on at
+    `on_error`."""
+
+    type: Literal["call_app"]
+    app_ns: AppNs
+    action: Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_ACTION_NAME, pattern=NAME_PATTERN, examples=["lookup"]),
+    ]
+    params: dict[
+        Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)], JsonValue
+    ] = Field(default={}, max_length=MAX_APP_PARAMS)
+    timeout_seconds: int = Field(default=10, ge=1, le=MAX_HTTP_SECONDS)
+    save: list[SaveRule] = Field(default=[], max_length=MAX_SAVES)
+    on_error: Next = Field(
+        default=None,
+        description="Where to go when the call cannot be made, fails or answers a status of "
+        "400 or more; null carries on with the next action.",
+    )
+
+
 Action = Annotated[
     AddTagAction
     | RemoveTagAction
@@ -475,7 +515,8 @@ Action = Annotated[
     | LogEventAction
     | HttpRequestAction
     | NotifyWebhookAction
-    | OpenTicketAction,
+    | OpenTicketAction
+    | CallAppAction,
     Field(discriminator="type"),
 ]
 
@@ -489,7 +530,7 @@ class ActionNode(NodeBase):
 
     def ports(self) -> Iterator[Port]:
         for index, action in enumerate(self.actions):
-            if isinstance(action, HttpRequestAction):
+            if isinstance(action, HttpRequestAction | CallAppAction):
                 yield Port(("actions", index, "on_error"), action.on_error)
         yield Port(("next",), self.next)
 
@@ -940,7 +981,19 @@ class OrderStatusTrigger(_Part):
     order_status: list[OrderStatus] = Field(min_length=1, max_length=7)
 
 
-Trigger = KeywordTrigger | OrderStatusTrigger
+class AppTrigger(_Part):
+    """Starts the flow when the installed mini-app `app_ns` fires its trigger `trigger_name`
+    for a subscriber (`POST /subscriber/app-trigger`), with the keys of the context it sends
+    set as variables (`{{product_id}}`)."""
+
+    app_ns: AppNs
+    trigger_name: Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_TRIGGER_NAME, pattern=NAME_PATTERN, examples=["paid"]),
+    ]
+
+
+Trigger = KeywordTrigger | OrderStatusTrigger | AppTrigger
 
 
 class FlowDefinition(_Part):

@@ -1,7 +1,8 @@
 """What the runtime looks up in flow documents, kept in tables as flows are saved.
 
-Keyword triggers, so an inbound message finds its flow without reading every document, and
-node numbers, the `f<bot>n<number>` ids that `send-node` and buttons name nodes by.
+Keyword triggers, so an inbound message finds its flow without reading every document (order
+status and mini-app triggers are kept in the same table, matched exactly), and node numbers,
+the `f<bot>n<number>` ids that `send-node` and buttons name nodes by.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from konversation.workspaces.service import next_number
 
 NODE_NOT_FOUND = "Node not found"
 ORDER_STATUS = "order_status"
+APP_TRIGGER = "app_trigger"
 _SPACES = re.compile(r"\s+")
 
 
@@ -33,6 +35,9 @@ async def index_flow(session: AsyncSession, flow: Flow) -> None:
         if "order_status" in trigger:
             # Kept alongside the keywords: the status is the "keyword", matched exactly.
             words, match = set(trigger["order_status"]), ORDER_STATUS
+        elif "app_ns" in trigger:
+            words = {app_trigger_key(trigger["app_ns"], trigger["trigger_name"])}
+            match = APP_TRIGGER
         else:
             words = {normalized(k) for k in trigger["keywords"]} - {""}
             match = trigger.get("match", "exact")
@@ -95,15 +100,34 @@ async def keyword_flow(session: AsyncSession, bot_id: int, text: str) -> int | N
     return max(matches)[2] if matches else None
 
 
+def app_trigger_key(app_ns: str, trigger_name: str) -> str:
+    return f"{app_ns}:{trigger_name}"
+
+
 async def order_status_flows(session: AsyncSession, bot_id: int, status: str) -> list[Flow]:
     """The flows that start when an order of the bot moves to `status`."""
+    return await _exactly_triggered(session, bot_id, ORDER_STATUS, status)
+
+
+async def app_trigger_flows(
+    session: AsyncSession, bot_id: int, app_ns: str, trigger_name: str
+) -> list[Flow]:
+    """The flows that start when the mini-app `app_ns` fires `trigger_name`."""
+    return await _exactly_triggered(
+        session, bot_id, APP_TRIGGER, app_trigger_key(app_ns, trigger_name)
+    )
+
+
+async def _exactly_triggered(
+    session: AsyncSession, bot_id: int, match: str, keyword: str
+) -> list[Flow]:
     found = await session.scalars(
         select(Flow)
         .join(KeywordTrigger, KeywordTrigger.flow_id == Flow.id)
         .where(
             KeywordTrigger.bot_id == bot_id,
-            KeywordTrigger.match == ORDER_STATUS,
-            KeywordTrigger.keyword == status,
+            KeywordTrigger.match == match,
+            KeywordTrigger.keyword == keyword,
         )
         .order_by(Flow.number)
     )

@@ -68,7 +68,7 @@ class Runtime:
             telegram_api_base=settings.telegram_api_base,
             graph_api_base=settings.graph_api_base,
         )
-        self.engine = Engine(self.http)
+        self.engine = Engine(self.http, server_secret=settings.server_secret())
         self.sessions: async_sessionmaker[AsyncSession] = make_session_factory(
             engine,
             sync_session_class=outbox.waking_session_class(self.wake),

@@ -12,6 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from konversation.db import Base, JSONDoc, Timestamped, UTCDateTime, utcnow
 
+# How apps, their actions and triggers may be named. A trigger is indexed for flows as
+# `<app_ns>:<trigger name>` in a 100-character column, hence the shorter trigger names.
+NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+MAX_APP_NS = 64
+MAX_ACTION_NAME = 64
+MAX_TRIGGER_NAME = 35
+
 
 class AuthType(StrEnum):
     API_KEY = "apikey"
@@ -27,7 +34,7 @@ class InstalledApp(Timestamped, Base):
 
     `actions` holds `{"name", "method", "path", "param_names"}` objects and `triggers`
     `{"name", "description"}` ones, as the app declared them at install. The app's key is kept
-    sealed (see `konversation.integrations.secrets`) and only ever shown masked.
+    sealed (see `konversation.integrations.secrets`): it is sent to the app, never shown.
     """
 
     __tablename__ = "installed_apps"

@@ -1,8 +1,8 @@
 """What an action node does to the subscriber, the bot and the outside world.
 
 An action that names something since deleted (a tag, a field) is skipped and logged, so that
-one stale id does not stop the flow. An HTTP request that fails goes on at its `on_error` node
-when it has one.
+one stale id does not stop the flow. An HTTP request, or a call of a mini-app, that fails goes
+on at its `on_error` node when it has one.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from konversation.events import service as events
 from konversation.flows import format as fmt
 from konversation.flows import service as flows
 from konversation.ids import Kind, format_ns
+from konversation.miniapps import service as miniapps
 from konversation.runtime.templates import render
 from konversation.subscribers import attributes, state
 from konversation.subscribers.attributes import Pick
@@ -36,6 +37,8 @@ class ActionContext:
     subscriber: Subscriber
     variables: Mapping[str, Any]
     http: httpx.AsyncClient
+    # Opens the sealed keys of the mini-apps flows call.
+    server_secret: bytes
 
     @property
     def user_ns(self) -> str:
@@ -109,6 +112,8 @@ async def _run(action: Any, ctx: ActionContext) -> Done:
             )
         case fmt.HttpRequestAction():
             return await _http_request(action, ctx)
+        case fmt.CallAppAction():
+            return await _call_app(action, ctx)
         case fmt.NotifyWebhookAction():
             await _notify(action, ctx)
         case fmt.OpenTicketAction():
@@ -137,24 +142,59 @@ def render_value(value: Any, variables: Mapping[str, Any]) -> Any:
 
 
 async def _http_request(action: fmt.HttpRequestAction, ctx: ActionContext) -> Done:
-    url = render(action.url, ctx.variables)
-    headers = {name: render(value, ctx.variables) for name, value in action.headers.items()}
     body = render_value(action.body, ctx.variables)
     content = body if isinstance(body, str) else None
+    request = ctx.http.build_request(
+        action.method,
+        render(action.url, ctx.variables),
+        headers={name: render(value, ctx.variables) for name, value in action.headers.items()},
+        json=None if body is None or content is not None else body,
+        content=content,
+        timeout=action.timeout_seconds,
+    )
+    return await _exchange(request, action, ctx, what="HTTP request")
+
+
+async def _call_app(action: fmt.CallAppAction, ctx: ActionContext) -> Done:
     try:
-        response = await ctx.http.request(
-            action.method,
-            url,
-            headers=headers,
-            json=None if body is None or content is not None else body,
-            content=content,
-            timeout=action.timeout_seconds,
+        call = await miniapps.prepare_call(
+            ctx.session,
+            ctx.server_secret,
+            ctx.bot_id,
+            app_ns=action.app_ns,
+            action_name=action.action,
+            params=render_value(action.params, ctx.variables),
         )
+    except KonversationError as refused:
+        log.warning("Call of %s for %s not made: %s", action.app_ns, ctx.user_ns, refused)
+        return Done(jump=action.on_error)
+    request = ctx.http.build_request(
+        call.method,
+        call.url,
+        headers=call.headers,
+        params=call.query,
+        json=call.json,
+        timeout=action.timeout_seconds,
+    )
+    return await _exchange(request, action, ctx, what=f"Call of {action.app_ns}")
+
+
+async def _exchange(
+    request: httpx.Request,
+    action: fmt.HttpRequestAction | fmt.CallAppAction,
+    ctx: ActionContext,
+    *,
+    what: str,
+) -> Done:
+    """Send the request of `action`, keeping what its `save` rules pick of the JSON answer;
+    a failure goes on at the action's `on_error`."""
+    try:
+        response = await ctx.http.send(request)
     except httpx.HTTPError as failed:
-        log.warning("HTTP request of %s failed: %s", ctx.user_ns, type(failed).__name__)
+        log.warning("%s of %s failed: %s", what, ctx.user_ns, type(failed).__name__)
         return Done(jump=action.on_error)
     if response.status_code >= 400:
-        log.warning("HTTP request of %s answered %s", ctx.user_ns, response.status_code)
+        log.warning("%s of %s answered %s", what, ctx.user_ns, response.status_code)
         return Done(jump=action.on_error)
     if not action.save:
         return Done()

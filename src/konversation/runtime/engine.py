@@ -87,10 +87,12 @@ def refusal(subscriber: Subscriber, *, now: dt.datetime | None = None) -> str | 
 
 
 class Engine:
-    """Runs flows. `http` serves the flows' HTTP requests and webhook notifications."""
+    """Runs flows. `http` serves the flows' HTTP requests, calls of mini-apps and webhook
+    notifications; `server_secret` opens the mini-apps' sealed keys."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, server_secret: bytes) -> None:
         self.http = http
+        self.server_secret = server_secret
 
     async def start(
         self,
@@ -477,7 +479,11 @@ class _Turn:
     async def _actions(self, node: fmt.ActionNode) -> None:
         for action in node.actions:
             context = ActionContext(
-                self.session, self.subscriber, await self._vars(), self.engine.http
+                self.session,
+                self.subscriber,
+                await self._vars(),
+                self.engine.http,
+                self.engine.server_secret,
             )
             done = await run_action(action, context)
             self.lookups.forget(self.subscriber)  # whatever the action changed is read anew

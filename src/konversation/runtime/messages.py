@@ -68,7 +68,7 @@ def channel_messages(
     variables: Mapping[str, Any],
     node_number: int,
     quick_replies: Sequence[out.QuickReply] = (),
-) -> list[out.Outbound]:
+) -> list[out.FreeForm]:
     """The messages rendered for one subscriber; quick replies go with the last one."""
     converted = [_message(m, variables, node_number) for m in messages]
     if quick_replies and converted:
@@ -77,7 +77,7 @@ def channel_messages(
     return converted
 
 
-def _message(message: fmt.Message, variables: Mapping[str, Any], number: int) -> out.Outbound:
+def _message(message: fmt.Message, variables: Mapping[str, Any], number: int) -> out.FreeForm:
     if isinstance(message, fmt.TextMessage):
         return out.Text(
             render(message.text, variables), _buttons(message.buttons, variables, number)
@@ -114,7 +114,7 @@ def _button(button: fmt.Button, variables: Mapping[str, Any], number: int) -> ou
     return out.Button(title, payload=node_payload(number, button.id))
 
 
-def _with_quick_replies(message: out.Outbound, replies: tuple[out.QuickReply, ...]) -> out.Outbound:
+def _with_quick_replies(message: out.FreeForm, replies: tuple[out.QuickReply, ...]) -> out.FreeForm:
     if isinstance(message, out.Text):
         return out.Text(message.text, message.buttons, replies)
     if isinstance(message, out.Media):

@@ -16,6 +16,13 @@ calls `run_due_broadcasts`, which works through the broadcasts that are due.
   `next_run_at` says when the next batch is allowed.
 - Recipients the bot may not run flows for (unsubscribed, paused) are recorded as skipped, and
   those whose flow could not start as failed; the counts are kept on the broadcast.
+- `type`: a `WHATSAPP_TEMPLATE` broadcast reaches WhatsApp subscribers outside the 24-hour
+  window only through a sub flow that opens with a `whatsapp_template` node (checked, with the
+  template approved, when the broadcast is asked for); with any other sub flow they are recorded
+  as `outside_window` and counted skipped, as WhatsApp would refuse its messages. Inside the
+  window, and on other channels, the sub flow runs as usual. `EMAIL`, `SMS` and
+  `FACEBOOK_NOTIFICATION` are kept as given and change nothing: the sub flow goes out on each
+  recipient's channel (there is no email, SMS or Facebook channel for flows).
 - `user_fields` are set on each recipient before their flow starts; `bot_fields` once, when
   the broadcast starts.
 """
@@ -41,6 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from konversation.channels.whatsapp import window_closed
 from konversation.db import QUEUED, insert_rows, session_scope, table_of, utcnow
 from konversation.errors import Invalid, KonversationError, NotFound
 from konversation.flows import fieldtypes
@@ -55,8 +63,9 @@ from konversation.segments.service import SEGMENTS
 from konversation.sending.models import Broadcast, BroadcastRecipient, BroadcastStatus, Outcome
 from konversation.subscribers import attributes, filters
 from konversation.subscribers.attributes import Pick
-from konversation.subscribers.models import Subscriber, SubscriberTag
+from konversation.subscribers.models import Subscriber, SubscriberChannel, SubscriberTag
 from konversation.subscribers.service import NOT_FOUND as SUBSCRIBER_NOT_FOUND
+from konversation.whatsapp.service import approved_template, opening_template
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +79,8 @@ MAX_SEGMENTS = 10
 MAX_FIELDS = 10
 DEFAULT_PER_MINUTE = 60
 MAX_PER_MINUTE = 600_000
-MESSAGE_TYPES = ("EMAIL", "SMS", "WHATSAPP_TEMPLATE", "FACEBOOK_NOTIFICATION")
+WHATSAPP_TEMPLATE = "WHATSAPP_TEMPLATE"
+MESSAGE_TYPES = ("EMAIL", "SMS", WHATSAPP_TEMPLATE, "FACEBOOK_NOTIFICATION")
 # The last second a unix timestamp may name (9999-12-31 23:59:59 UTC).
 LAST_TIME = 253_402_300_799
 # Recipients one call of run_due_broadcasts handles at most, and one transaction at most.
@@ -291,6 +301,8 @@ async def _listed(
 async def _store(
     session: AsyncSession, bot_id: int, flow: Flow, audience: dict[str, Any], settings: _Settings
 ) -> Broadcast:
+    if settings.message_type == WHATSAPP_TEMPLATE:
+        await _check_opening_template(session, bot_id, flow)
     broadcast = Broadcast(
         bot_id=bot_id,
         name=settings.name,
@@ -314,6 +326,22 @@ async def _store(
     session.info[QUEUED] = True
     await session.flush()
     return broadcast
+
+
+async def _check_opening_template(session: AsyncSession, bot_id: int, flow: Flow) -> None:
+    """A template broadcast's opening template must be one WhatsApp will take, or it would reach
+    nobody outside the window."""
+    opening = opening_template(flow)
+    if opening is None:
+        return
+    try:
+        await approved_template(session, bot_id, opening.template_name, opening.language)
+    except (NotFound, Invalid) as refused:
+        raise Invalid.field(
+            "sub_flow_ns",
+            f"The sub flow opens with the WhatsApp template {opening.template_name} "
+            f"({opening.language}), which cannot be sent: {refused.message}",
+        ) from None
 
 
 # Reading one
@@ -511,7 +539,7 @@ async def _begin(session: AsyncSession, broadcast: Broadcast, now: dt.datetime) 
 def _count(broadcast: Broadcast, outcome: Outcome) -> None:
     if outcome == Outcome.SENT:
         broadcast.sent += 1
-    elif outcome == Outcome.SKIPPED:
+    elif outcome in (Outcome.SKIPPED, Outcome.OUTSIDE_WINDOW):
         broadcast.skipped += 1
     else:
         broadcast.failed += 1
@@ -527,9 +555,11 @@ async def _reach(
 ) -> list[Outcome]:
     """Start the flow for the recipients the broadcast had not reached yet; answers the
     outcome of each of them."""
-    refused = {s.id for s in batch if refusal(s) is not None}
-    claimed = await _claim_recipients(session, broadcast, batch, refused)
-    ready = [s for s in batch if s.id in claimed and s.id not in refused]
+    held = {s.id: Outcome.SKIPPED for s in batch if refusal(s) is not None}
+    for subscriber_id in await _outside_window(session, broadcast, flow, batch):
+        held.setdefault(subscriber_id, Outcome.OUTSIDE_WINDOW)
+    claimed = await _claim_recipients(session, broadcast, batch, held)
+    ready = [s for s in batch if s.id in claimed and s.id not in held]
     failed = await _start_flows(session, engine, broadcast, flow, ready, fields)
     if failed:
         await session.execute(
@@ -541,13 +571,34 @@ async def _reach(
             .values(outcome=Outcome.FAILED)
         )
     return [
-        Outcome.SKIPPED if i in refused else Outcome.FAILED if i in failed else Outcome.SENT
-        for i in sorted(claimed)
+        held.get(i) or (Outcome.FAILED if i in failed else Outcome.SENT) for i in sorted(claimed)
     ]
 
 
+async def _outside_window(
+    session: AsyncSession, broadcast: Broadcast, flow: Flow, batch: Sequence[Subscriber]
+) -> set[int]:
+    """For a template broadcast whose flow does not open with a WhatsApp template, those of
+    `batch` that only a template reaches now: WhatsApp would refuse the flow's messages.
+    Other broadcasts send to everyone as they are."""
+    if broadcast.message_type != WHATSAPP_TEMPLATE or opening_template(flow) is not None:
+        return set()
+    types: dict[int, set[str]] = {s.id: set() for s in batch}
+    for subscriber_id, type_ in await session.execute(
+        select(SubscriberChannel.subscriber_id, SubscriberChannel.type).where(
+            SubscriberChannel.subscriber_id.in_(types)
+        )
+    ):
+        types[subscriber_id].add(type_)
+    now = utcnow()
+    return {s.id for s in batch if window_closed(s, types[s.id], now)}
+
+
 async def _claim_recipients(
-    session: AsyncSession, broadcast: Broadcast, batch: Sequence[Subscriber], refused: set[int]
+    session: AsyncSession,
+    broadcast: Broadcast,
+    batch: Sequence[Subscriber],
+    held: dict[int, Outcome],
 ) -> set[int]:
     """Record the batch as reached, but for those reached already; answers who is new.
 
@@ -568,7 +619,7 @@ async def _claim_recipients(
         {
             "broadcast_id": broadcast.id,
             "subscriber_id": s.id,
-            "outcome": Outcome.SKIPPED if s.id in refused else Outcome.SENT,
+            "outcome": held.get(s.id, Outcome.SENT),
             "at": now,
         }
         for s in batch

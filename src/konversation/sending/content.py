@@ -234,7 +234,7 @@ class Change:
 class Prepared:
     """Content checked against the bot, ready to apply."""
 
-    messages: list[out.Outbound] = field(default_factory=list)
+    messages: list[out.FreeForm] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     goto: Node | None = None
 
@@ -376,7 +376,7 @@ def _on_field(action: ContentAction) -> bool:
     return not _on_tag(action)
 
 
-async def _message(resolver: _Resolver, message: ContentMessage, path: str) -> out.Outbound:
+async def _message(resolver: _Resolver, message: ContentMessage, path: str) -> out.FreeForm:
     if message.type == "cards":
         cards = []
         for index_, card in enumerate(message.card_list):
@@ -424,10 +424,10 @@ async def _quick_replies(
 
 
 def _finish_last(
-    message: out.Outbound,
+    message: out.FreeForm,
     replies: tuple[out.QuickReply, ...],
     links: tuple[out.Button, ...],
-) -> out.Outbound | None:
+) -> out.FreeForm | None:
     """The last message with the quick replies, and the url ones as extra buttons; None when
     the buttons do not fit."""
     if isinstance(message, out.Cards):

@@ -23,6 +23,9 @@ class Outcome(StrEnum):
     SENT = "sent"
     # Unsubscribed, paused, or unreachable when their turn came.
     SKIPPED = "skipped"
+    # A template broadcast's WhatsApp recipient outside the 24-hour window, whose sub flow does
+    # not open with a template; counted with the skipped.
+    OUTSIDE_WINDOW = "outside_window"
     FAILED = "failed"
 
 

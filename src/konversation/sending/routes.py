@@ -84,7 +84,10 @@ SmsGateway = Annotated[SmsGatewayConfig | None, Depends(_sms_gateway)]
 FlowEngine = Annotated[Engine, Depends(_engine)]
 
 UNSUBSCRIBED = "422 (on `user_ns`) when the subscriber has unsubscribed from the bot"
-NOT_RUNNABLE = UNSUBSCRIBED + " or the bot is paused for them"
+NOT_RUNNABLE = (
+    UNSUBSCRIBED + " or the bot is paused for them, or is on WhatsApp and has not written in "
+    "24 hours while the flow does not open with a `whatsapp_template` node"
+)
 DELIVERED = (
     " The messages go to the channel the subscriber last wrote from, after the call succeeds."
 )
@@ -253,7 +256,12 @@ BROADCAST = (
     "most `max_per_minute` (default 60) a minute, from `scheduled_time` (unix seconds; now "
     "when empty or past). Recipients unsubscribed or paused when their turn comes are "
     "skipped. `user_fields` (up to 10) are set on each recipient first; `bot_fields` (up to "
-    "10) once, when it starts. `type` is kept as given. 404 for an unknown sub flow."
+    "10) once, when it starts. `type` WHATSAPP_TEMPLATE reaches WhatsApp subscribers who "
+    "have not written in 24 hours only through a sub flow that opens with a "
+    "`whatsapp_template` node (422 on `sub_flow_ns` when its template is unknown or not "
+    "approved); with another sub flow they are skipped, as WhatsApp would refuse its "
+    "messages. EMAIL, SMS and FACEBOOK_NOTIFICATION are kept as given and change nothing: "
+    "the sub flow goes out on each recipient's channel. 404 for an unknown sub flow."
 )
 
 

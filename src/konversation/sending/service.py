@@ -38,6 +38,7 @@ from konversation.sending.sms import SmsGatewayConfig, international
 from konversation.sending.sms import send_sms as deliver_sms
 from konversation.subscribers.models import Subscriber, SubscriberChannel
 from konversation.subscribers.service import get_by_user_id, get_subscriber
+from konversation.whatsapp.service import opening_template
 from konversation.workspaces.service import get_bot
 
 
@@ -235,7 +236,8 @@ async def _start(
     variables: Mapping[str, Any] | None = None,
 ) -> None:
     _refuse_unless_runnable(subscriber, field)
-    await _refuse_outside_window(session, subscriber, field)
+    if opening_template(flow, node_id) is None:
+        await _refuse_outside_window(session, subscriber, field)
     await engine.start(session, subscriber, flow, node_id=node_id, variables=variables, origin=API)
 
 
@@ -247,7 +249,8 @@ def _refuse_unless_runnable(subscriber: Subscriber, field: str) -> None:
 
 async def _refuse_outside_window(session: AsyncSession, subscriber: Subscriber, field: str) -> None:
     """Free-form messages (texts, content, flows) reach a WhatsApp subscriber only within 24
-    hours of their last message; templates are sent with send-whatsapp-template."""
+    hours of their last message; templates are sent with send-whatsapp-template, or by a flow
+    that opens with one."""
     types = await session.scalars(
         select(SubscriberChannel.type).where(SubscriberChannel.subscriber_id == subscriber.id)
     )

@@ -182,7 +182,13 @@ class BroadcastIn(BaseModel):
     )
     type: Annotated[
         Literal["EMAIL", "SMS", "WHATSAPP_TEMPLATE", "FACEBOOK_NOTIFICATION"] | None, BlankIsNone
-    ] = Field(default=None, description="Kept with the broadcast as given.", examples=["SMS"])
+    ] = Field(
+        default=None,
+        description="WHATSAPP_TEMPLATE: WhatsApp subscribers outside the 24-hour window are "
+        "reached only when the sub flow opens with a `whatsapp_template` node, and skipped "
+        "otherwise. EMAIL, SMS and FACEBOOK_NOTIFICATION are kept as given and change nothing.",
+        examples=["WHATSAPP_TEMPLATE"],
+    )
     message_tag: Annotated[str | None, BlankIsNone] = Field(
         default=None, description="Accepted and ignored: there is no Facebook channel."
     )
@@ -268,7 +274,10 @@ class BroadcastOut(BaseModel):
     type: str | None
     total: int | None = Field(description="All recipients, once known (lists: at once).")
     sent: int = Field(description="Recipients whose flow started.")
-    skipped: int = Field(description="Recipients unsubscribed or paused when their turn came.")
+    skipped: int = Field(
+        description="Recipients unsubscribed or paused when their turn came, or (WHATSAPP_"
+        "TEMPLATE) outside WhatsApp's window with a sub flow that does not open with a template."
+    )
     failed: int = Field(description="Recipients whose flow could not start.")
     max_per_minute: int
     scheduled_time: int = Field(description="Unix seconds.")

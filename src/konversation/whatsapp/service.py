@@ -26,17 +26,19 @@ import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from konversation.channels.base import DeliveryFailed
+from konversation.channels.base import DeliveryFailed, Template
 from konversation.channels.models import BotChannel, ChannelType
 from konversation.channels.service import get_channel
-from konversation.channels.whatsapp import WhatsAppChannel
+from konversation.channels.whatsapp import WhatsAppChannel, template_body
 from konversation.conversations.models import Direction
 from konversation.conversations.service import record_message
 from konversation.db import PageRequest, contains_text, fetch_page, utcnow
 from konversation.errors import BadRequest, Invalid, NotFound
+from konversation.flows import format as fmt
 from konversation.flows import index
+from konversation.flows.models import Flow
 from konversation.flows.service import SUB_FLOWS
-from konversation.runtime.lookups import Lookups
+from konversation.runtime.lookups import Lookups, parse_node
 from konversation.runtime.messages import node_payload
 from konversation.runtime.models import Delivery, DeliveryStatus
 from konversation.runtime.templates import render
@@ -336,6 +338,23 @@ async def _sub_flow_payload(session: AsyncSession, bot_id: int, sub_flow_ns: str
 # Sending
 
 
+def opening_template(flow: Flow, node_id: str | None = None) -> fmt.WhatsAppTemplateNode | None:
+    """The template node, when the first message the flow sends from `node_id` (or its start)
+    is a WhatsApp template: only action nodes, which send nothing, may come before it. Such a
+    flow may start for a subscriber outside the 24-hour window."""
+    seen: set[str] = set()
+    current = node_id if node_id is not None else flow.definition.get("start")
+    while isinstance(current, str) and current not in seen:
+        seen.add(current)
+        node = parse_node(flow, current)
+        if isinstance(node, fmt.WhatsAppTemplateNode):
+            return node
+        if not isinstance(node, fmt.ActionNode):
+            return None
+        current = node.next
+    return None
+
+
 @dataclass(frozen=True)
 class TemplateSend:
     name: str
@@ -354,7 +373,39 @@ async def send_template(
     WhatsApp's message id. Allowed outside the 24-hour window."""
     if not subscriber.is_subscribed:
         raise Invalid.field("user_ns", "The subscriber has unsubscribed from the bot.")
-    template = await _stored(session, bot_id, send.name.strip(), send.lang.strip())
+    variables = await variables_for(Lookups(session), subscriber, {})
+    message = await template_message(session, subscriber, send, variables)
+    recipient = await _whatsapp_number(session, subscriber)
+    account = await _account(session, bot_id, graph)
+    body = template_body(message)
+    wamid = await _meta(account.api.send_body(recipient, body), "send the template")
+    await _log(session, subscriber, message, body, recipient, wamid)
+    return str(wamid)
+
+
+async def template_message(
+    session: AsyncSession,
+    subscriber: Subscriber,
+    send: TemplateSend,
+    variables: Mapping[str, Any],
+) -> Template:
+    """The approved template filled in for the subscriber, `variables` rendered into its
+    parameters; NotFound or Invalid when it cannot be sent."""
+    template = await approved_template(session, subscriber.bot_id, send.name, send.lang)
+    components = await _components(session, template, send.params, variables)
+    return Template(
+        template.name,
+        template.language,
+        tuple(components),
+        _body_text(template, send.params, variables),
+    )
+
+
+async def approved_template(
+    session: AsyncSession, bot_id: int, name: str, language: str
+) -> WhatsAppTemplate:
+    """The stored template, if Meta approved it; NotFound or Invalid otherwise."""
+    template = await _stored(session, bot_id, name.strip(), language.strip())
     if template is None:
         raise NotFound(NOT_FOUND)
     if template.status != TemplateStatus.APPROVED:
@@ -362,21 +413,20 @@ async def send_template(
             "content.name",
             f"The template {template.name} is {template.status}: only approved ones are sent.",
         )
-    recipient = await _whatsapp_number(session, subscriber)
-    account = await _account(session, bot_id, graph)
-    variables = await variables_for(Lookups(session), subscriber, {})
-    components = await _components(session, template, send.params, variables)
-    body = {
-        "type": "template",
-        "template": {
-            "name": template.name,
-            "language": {"code": template.language},
-            "components": components,
-        },
-    }
-    wamid = await _meta(account.api.send_body(recipient, body), "send the template")
-    await _log(session, subscriber, template, body, recipient, wamid, send.params, variables)
-    return str(wamid)
+    return template
+
+
+def _body_text(
+    template: WhatsAppTemplate, params: Mapping[str, str], variables: Mapping[str, Any]
+) -> str:
+    """The body as the subscriber reads it (the template's name when it has none)."""
+    text = next(
+        (str(c.get("text", "")) for c in template.components if c.get("type") == "BODY"), ""
+    )
+    for name, value in params.items():
+        if name.startswith("BODY_"):
+            text = text.replace(name.removeprefix("BODY_"), render(value, variables))
+    return text or template.name
 
 
 async def _whatsapp_number(session: AsyncSession, subscriber: Subscriber) -> str:
@@ -395,27 +445,19 @@ async def _whatsapp_number(session: AsyncSession, subscriber: Subscriber) -> str
 async def _log(
     session: AsyncSession,
     subscriber: Subscriber,
-    template: WhatsAppTemplate,
+    message: Template,
     body: dict[str, Any],
     recipient: str,
     wamid: str,
-    params: Mapping[str, str],
-    variables: Mapping[str, Any],
 ) -> None:
     """The template in the message log, and as a sent outbox row that status reports update."""
-    text = next(
-        (str(c.get("text", "")) for c in template.components if c.get("type") == "BODY"), ""
-    )
-    for name, value in params.items():
-        if name.startswith("BODY_"):
-            text = text.replace(name.removeprefix("BODY_"), render(value, variables))
     logged = await record_message(
         session,
         subscriber,
         direction=Direction.OUT,
         msg_type="template",
-        content=text or template.name,
-        payload={"text": text} | body,
+        content=message.text,
+        payload={"text": message.text} | body,
     )
     now = utcnow()
     session.add(

@@ -14,6 +14,7 @@ from konversation.integrations.routes import router as integrations
 from konversation.integrations.shop_import_routes import router as shop_imports
 from konversation.keys.routes import router as keys
 from konversation.labels.routes import router as labels
+from konversation.miniapps.routes import router as miniapps
 from konversation.segments.routes import router as segments
 from konversation.sending.routes import router as sending
 from konversation.subscribers.attribute_routes import router as subscriber_attributes
@@ -45,6 +46,7 @@ DOMAINS = (
     tickets,
     integrations,
     shop_imports,
+    miniapps,
 )
 
 

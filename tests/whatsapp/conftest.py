@@ -1,0 +1,54 @@
+"""Fixtures of the WhatsApp tests: the app pointed at the fake Cloud API, the tenant's bot
+connected to its business number, and the `order_shipped` template created and approved."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from whatsapp_support import SHIPPED
+
+from builders import Tenant
+from fake_whatsapp import (  # noqa: F401
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    TOKEN,
+    WABA_ID,
+    FakeWhatsApp,
+    fake_whatsapp_fixture,
+    fake_whatsapp_server_fixture,
+)
+from konversation.app import create_app
+from konversation.channels import setup
+from konversation.db import session_scope
+from konversation.settings import Settings
+
+
+@pytest.fixture
+async def app(settings: Settings, fake_whatsapp: FakeWhatsApp) -> AsyncIterator[FastAPI]:
+    app = create_app(settings.model_copy(update={"graph_api_base": fake_whatsapp.url}))
+    yield app
+    await app.state.runtime.http.aclose()
+    await app.state.engine.dispose()
+
+
+@pytest.fixture
+async def connected(app: FastAPI, tenant: Tenant, fake_whatsapp: FakeWhatsApp) -> Any:
+    runtime = app.state.runtime
+    account = setup.WhatsAppAccount(PHONE_NUMBER_ID, WABA_ID, TOKEN, APP_SECRET, "v")
+    async with session_scope(runtime.sessions) as session:
+        channel = await setup.connect_whatsapp(
+            session, tenant.bot_id, account, graph=setup.GraphApi(runtime.http, fake_whatsapp.url)
+        )
+    fake_whatsapp.reset()
+    return channel
+
+
+@pytest.fixture
+async def approved(api: httpx.AsyncClient, connected: Any, fake_whatsapp: FakeWhatsApp) -> None:
+    assert (await api.post("/whatsapp-template/create", json=SHIPPED)).status_code == 200
+    fake_whatsapp.approve("order_shipped")
+    assert (await api.post("/whatsapp-template/sync")).status_code == 200
