@@ -75,6 +75,8 @@ PHONE_PATTERN = r"^(\+?[0-9]{3,20}|\{\{.+\}\})$"
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 JSON_PATH_PATTERN = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
 HEADER_PATTERN = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
+TEMPLATE_NAME_PATTERN = r"^[a-z0-9_]{1,512}$"
+TEMPLATE_PARAM_PATTERN = r"^(HEADER_|BODY_|URL_|QUICK_REPLY_)[A-Za-z0-9_{}]+$"
 PATTERN_WORDS = {
     ID_PATTERN: "must be made of letters, digits, hyphens and underscores",
     TAG_NS_PATTERN: "must be a tag id such as f1t1",
@@ -86,6 +88,9 @@ PATTERN_WORDS = {
     TIME_PATTERN: "must be a time of day such as 09:30",
     JSON_PATH_PATTERN: "must be a dotted path into the answer such as data.items.0.id",
     HEADER_PATTERN: "must be a valid header name such as X-Api-Key",
+    TEMPLATE_NAME_PATTERN: "must be a WhatsApp template name: lowercase letters, digits and _",
+    TEMPLATE_PARAM_PATTERN: "must be a template parameter name such as BODY_{{1}}, "
+    "HEADER_IMAGE, URL_1 or QUICK_REPLY_1",
 }
 
 NodeId = Annotated[
@@ -877,6 +882,36 @@ class ReturnNode(NodeBase):
     value: JsonValue = None
 
 
+# WhatsApp
+
+MAX_TEMPLATE_PARAMS = 30
+
+
+class WhatsAppTemplateNode(NodeBase):
+    """Sends an approved WhatsApp message template (`name` in `language`), then goes on.
+
+    `params` fill the template in, by the names `/whatsapp-template/list` shows (`BODY_{{1}}`,
+    `HEADER_IMAGE`, `URL_1`; `QUICK_REPLY_1` names the sub flow its button starts); values may
+    hold {{templates}}. A template is the one message WhatsApp delivers outside its 24-hour
+    window, so a flow that starts with one reaches subscribers who have not written lately.
+    Other channels get the template's body text.
+    """
+
+    type: Literal["whatsapp_template"]
+    template_name: Annotated[str, Field(pattern=TEMPLATE_NAME_PATTERN, examples=["order_shipped"])]
+    language: Annotated[str, Field(min_length=2, max_length=16, examples=["en_US"])]
+    params: dict[
+        Annotated[str, Field(pattern=TEMPLATE_PARAM_PATTERN)],
+        Annotated[str, Field(max_length=1024)],
+    ] = Field(
+        default={}, max_length=MAX_TEMPLATE_PARAMS, examples=[{"BODY_{{1}}": "{{first_name}}"}]
+    )
+    next: Next = None
+
+    def ports(self) -> Iterator[Port]:
+        yield Port(("next",), self.next)
+
+
 # The shop
 
 
@@ -944,7 +979,8 @@ Node = Annotated[
     | ReturnNode
     | ProductsNode
     | CartNode
-    | CheckoutNode,
+    | CheckoutNode
+    | WhatsAppTemplateNode,
     Field(discriminator="type"),
 ]
 NODE_TYPES: dict[str, type[NodeBase]] = {

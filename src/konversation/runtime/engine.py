@@ -62,6 +62,7 @@ from konversation.subscribers.attributes import Pick
 from konversation.subscribers.models import Subscriber
 from konversation.webhooks import service as webhooks
 from konversation.webhooks.models import EventType
+from konversation.whatsapp.service import TemplateSend, template_message
 from konversation.workspaces.models import Bot, Workspace
 
 log = logging.getLogger(__name__)
@@ -454,6 +455,8 @@ class _Turn:
                 await self._cart(flow, node)
             case fmt.CheckoutNode():
                 await self._checkout(node)
+            case fmt.WhatsAppTemplateNode():
+                await self._whatsapp_template(node)
             case _:
                 self._fail(f'The runtime cannot run a node of type "{node.type}".')
 
@@ -519,6 +522,18 @@ class _Turn:
         self._variables = None
         self.run.node_id = node.next if placed.ok else node.failed
 
+    async def _whatsapp_template(self, node: fmt.WhatsAppTemplateNode) -> None:
+        send = TemplateSend(node.template_name, node.language, node.params)
+        try:
+            message = await template_message(
+                self.session, self.subscriber, send, await self._vars()
+            )
+        except KonversationError as refused:
+            self._fail(f"The WhatsApp template {node.template_name} was not sent: {refused}")
+            return
+        await self._queue([message])
+        self.run.node_id = node.next
+
     async def _condition(self, node: fmt.ConditionNode) -> None:
         facts = Facts(
             self.session,
@@ -537,7 +552,7 @@ class _Turn:
         variables = await self._vars()
         replies = [out.QuickReply(choice, choice) for choice in node.choices or ()]
         if isinstance(node.question, str):
-            messages: list[out.Outbound] = [
+            messages: list[out.FreeForm] = [
                 out.Text(render(node.question, variables), (), tuple(replies))
             ]
         else:
