@@ -766,7 +766,7 @@ MISTAKES: list[tuple[str, Mutation, dict[str, list[str]]]] = [
             "nodes.4.actions.0": [
                 f'{WORK}: action 1 has an unknown type "send_email": use add_tag, remove_tag, '
                 "set_field, clear_field, set_bot_field, subscribe, unsubscribe, pause_bot, "
-                "log_event, http_request, notify_webhook or open_ticket."
+                "log_event, http_request, notify_webhook, open_ticket or call_app."
             ]
         },
     ),
