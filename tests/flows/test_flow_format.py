@@ -238,6 +238,17 @@ def _every_node_type() -> Json:
                 "params": {"BODY_{{1}}": "{{first_name}}", "QUICK_REPLY_1": "f1s2"},
                 "next": "done",
             },
+            {
+                "id": "ask-knowledge",
+                "type": "knowledge_answer",
+                "question": "{{last_input}}",
+                "instructions": "Answer in one sentence.",
+                "top_k": 2,
+                "min_score": 0.4,
+                "var_ns": "f1v2",
+                "next": "done",
+                "no_answer": "shop",
+            },
         ],
         "triggers": [
             {"keywords": ["hello", "hi there"], "match": "exact"},
@@ -933,7 +944,7 @@ MISTAKES: list[tuple[str, Mutation, dict[str, list[str]]]] = [
             "nodes.6.type": [
                 'Node "wait": the type "wait" is unknown: use send_message, action, condition, '
                 "user_input, randomizer, delay, go_to, start_flow, return, products, cart, "
-                "checkout or whatsapp_template."
+                "checkout, whatsapp_template or knowledge_answer."
             ]
         },
     ),
@@ -944,7 +955,7 @@ MISTAKES: list[tuple[str, Mutation, dict[str, list[str]]]] = [
             "nodes.6.type": [
                 'Node "wait": the type is required: use send_message, action, condition, '
                 "user_input, randomizer, delay, go_to, start_flow, return, products, cart, "
-                "checkout or whatsapp_template."
+                "checkout, whatsapp_template or knowledge_answer."
             ]
         },
     ),

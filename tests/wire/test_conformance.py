@@ -72,6 +72,7 @@ EXTENSIONS: dict[tuple[str, str], str | None] = {
     ("POST", "/installed-mini-app/install"): "Manage Team",
     ("GET", "/installed-mini-app/{app_id}"): "Manage Team",
     ("DELETE", "/installed-mini-app/{app_id}/uninstall"): "Manage Team",
+    ("GET", "/openai-embeddings/generate"): "Manage Team",  # a generation's progress
 }
 
 # (method, path, field) where our request schema is deliberately more lenient than the reference.
@@ -103,6 +104,9 @@ NOTHING_TO_VALIDATE = {
     ("GET", "/shop/business-hours/info"),
     ("GET", "/flow/export"),
     ("GET", "/flow/schema"),
+    # Starting and following a generation: the key says whose knowledge base.
+    ("POST", "/openai-embeddings/generate"),
+    ("GET", "/openai-embeddings/generate"),
     # Reading and clearing an integration: the key says whose.
     *(
         (method, f"/integration/{service}")

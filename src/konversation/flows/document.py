@@ -34,6 +34,7 @@ _NOT_IN_WORKFLOWS = {
     "products": "a workflow runs in the background, so it cannot show products",
     "cart": "a workflow runs in the background, so it cannot show the cart",
     "whatsapp_template": "a workflow runs in the background, so it cannot send messages",
+    "knowledge_answer": "a workflow runs in the background, so it cannot answer anyone",
 }
 _RESULT_KEYS = ("output", "value")
 _KIND_WORDS = {

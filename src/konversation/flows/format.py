@@ -967,6 +967,33 @@ class CheckoutNode(NodeBase):
         yield Port(("failed",), self.failed)
 
 
+# Knowledge
+
+MAX_SOURCES = 10
+
+
+class KnowledgeAnswerNode(NodeBase):
+    """Answers `question` (by default what the subscriber last said) from the workspace's
+    knowledge base: its `top_k` rows nearest in meaning that score `min_score` or more (cosine
+    similarity, 0 to 1) are given to an OpenAI-compatible chat model with `instructions`, and
+    the model's reply is sent, logged with the rows it came from, and kept in `var_ns` if set.
+    Goes on at `next`; at `no_answer`, with `{{knowledge_error}}` set, when no row is near
+    enough or the service fails (without `no_answer`, at `next`)."""
+
+    type: Literal["knowledge_answer"]
+    question: Text = "{{last_input}}"
+    instructions: Annotated[str, Field(max_length=4096)] | None = None
+    top_k: int = Field(default=3, ge=1, le=MAX_SOURCES)
+    min_score: float = Field(default=0.3, ge=0, le=1)
+    var_ns: VarNs | None = None
+    next: Next = None
+    no_answer: Next = None
+
+    def ports(self) -> Iterator[Port]:
+        yield Port(("next",), self.next)
+        yield Port(("no_answer",), self.no_answer)
+
+
 Node = Annotated[
     SendMessageNode
     | ActionNode
@@ -980,7 +1007,8 @@ Node = Annotated[
     | ProductsNode
     | CartNode
     | CheckoutNode
-    | WhatsAppTemplateNode,
+    | WhatsAppTemplateNode
+    | KnowledgeAnswerNode,
     Field(discriminator="type"),
 ]
 NODE_TYPES: dict[str, type[NodeBase]] = {

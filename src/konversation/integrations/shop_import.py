@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import ColumnElement, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from konversation.commerce import catalog
@@ -45,6 +45,7 @@ from konversation.integrations.stores import (
     base_url,
     check_store_url,
 )
+from konversation.jobs.leases import step_each
 from konversation.webhooks.addresses import Network, Refused
 
 log = logging.getLogger(__name__)
@@ -142,44 +143,18 @@ async def run_due_imports(
     lease: dt.timedelta = LEASE,
 ) -> int:
     """Read and store one page of every import that is due; answers how many pages."""
-    done = 0
-    tried: set[int] = set()
-    while (job_id := await _claim(sessions, tried, lease)) is not None:
-        tried.add(job_id)
-        try:
-            done += await _step(sessions, http, job_id, server_secret, allowed)
-        finally:
-            async with session_scope(sessions) as session:
-                await session.execute(
-                    update(ShopImport).where(ShopImport.id == job_id).values(leased_until=None)
-                )
-    return done
 
+    async def step(job_id: int) -> int:
+        return await _step(sessions, http, job_id, server_secret, allowed)
 
-async def _claim(
-    sessions: async_sessionmaker[AsyncSession], tried: set[int], lease: dt.timedelta
-) -> int | None:
-    now = utcnow()
-    async with session_scope(sessions) as session:
-        query = (
-            select(ShopImport.id)
-            .where(
-                ShopImport.status.in_(LIVE),
-                ShopImport.next_run_at <= now,
-                or_(ShopImport.leased_until.is_(None), ShopImport.leased_until < now),
-            )
-            .order_by(ShopImport.next_run_at, ShopImport.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        if tried:
-            query = query.where(ShopImport.id.not_in(tried))
-        found = await session.scalar(query)
-        if found is not None:
-            await session.execute(
-                update(ShopImport).where(ShopImport.id == found).values(leased_until=now + lease)
-            )
-    return found
+    return await step_each(
+        sessions,
+        ShopImport,
+        ready=ShopImport.status.in_(LIVE) & (ShopImport.next_run_at <= utcnow()),
+        order_by=(ShopImport.next_run_at, ShopImport.id),
+        lease=lease,
+        step=step,
+    )
 
 
 async def _step(

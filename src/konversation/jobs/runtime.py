@@ -29,6 +29,10 @@ from konversation.db import make_session_factory, utcnow
 from konversation.integrations import delivery as integrations
 from konversation.integrations import shop_import
 from konversation.integrations.calls import Context as IntegrationContext
+from konversation.knowledge import generate as knowledge
+from konversation.knowledge.answers import Answerer
+from konversation.knowledge.openai import OpenAI
+from konversation.knowledge.search import Searcher
 from konversation.metrics import JOBS_DONE
 from konversation.runtime import outbox
 from konversation.runtime.engine import Engine
@@ -68,7 +72,22 @@ class Runtime:
             telegram_api_base=settings.telegram_api_base,
             graph_api_base=settings.graph_api_base,
         )
-        self.engine = Engine(self.http, server_secret=settings.server_secret())
+        self.webhook_networks = networks(settings.webhook_allowed_networks)
+        # Opens the integrations' sealed settings (store keys for catalogue imports).
+        self.server_secret = settings.server_secret()
+        self.openai = OpenAI(
+            http=self.http,
+            server_secret=self.server_secret,
+            default_base=settings.openai_api_base,
+            embedding_model=settings.openai_embedding_model,
+            chat_model=settings.openai_chat_model,
+            allowed=self.webhook_networks,
+        )
+        self.engine = Engine(
+            self.http,
+            answerer=Answerer(self.openai, Searcher()),
+            server_secret=self.server_secret,
+        )
         self.sessions: async_sessionmaker[AsyncSession] = make_session_factory(
             engine,
             sync_session_class=outbox.waking_session_class(self.wake),
@@ -76,9 +95,6 @@ class Runtime:
             info={STATUS_LISTENER: self.engine.order_status_changed},
         )
         self.read_sessions = make_session_factory(engine, read_only=True)
-        self.webhook_networks = networks(settings.webhook_allowed_networks)
-        # Opens the integrations' sealed settings (store keys for catalogue imports).
-        self.server_secret = settings.server_secret()
         self.broker = make_broker(settings)
 
         async def pump() -> int:
@@ -120,6 +136,10 @@ class Runtime:
                 ),
             ),
             (
+                "embedding_batches",
+                lambda: knowledge.run_due_generations(self.sessions, self.openai, lease=lease),
+            ),
+            (
                 "integration_calls",
                 lambda: integrations.deliver_due(
                     self.integration_context(), self.server_secret, lease=lease
@@ -133,6 +153,7 @@ class Runtime:
             self.http,
             graph_api_base=self.settings.graph_api_base,
             allowed=self.webhook_networks,
+            telegram_api_base=self.settings.telegram_api_base,
         )
 
     async def pump(self) -> int:
@@ -178,6 +199,7 @@ class Runtime:
             exists().where(Broadcast.status.in_(LIVE), Broadcast.next_run_at <= now),
             webhooks.due_now(now),
             shop_import.due_now(now),
+            knowledge.due_now(now),
             integrations.due_now(now),
         )
         async with self.read_sessions() as session:

@@ -38,7 +38,12 @@ class NotConfigured(BadRequest):
 
 
 class ServiceFailed(BadRequest):
-    """The OpenAI-compatible server refused the call, could not be reached or answered nonsense."""
+    """The OpenAI-compatible server refused the call, could not be reached or answered nonsense.
+    `retryable` when trying again later may help: the server was unreachable, busy or failing."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 NOT_CONFIGURED = "The workspace has no OpenAI integration: save one with POST /integration/openai."
@@ -143,11 +148,13 @@ class OpenAI:
         except httpx.HTTPError as failure:
             # The URL stays out of the message: it may carry a token.
             raise ServiceFailed(
-                f"The OpenAI service could not be reached ({type(failure).__name__})."
+                f"The OpenAI service could not be reached ({type(failure).__name__}).",
+                retryable=True,
             ) from None
         if not response.is_success:
             raise ServiceFailed(
-                f"The OpenAI service answered {response.status_code}{_reason(response)}."
+                f"The OpenAI service answered {response.status_code}{_reason(response)}.",
+                retryable=response.status_code == 429 or response.is_server_error,
             )
         try:
             return response.json()
@@ -161,4 +168,5 @@ def _reason(response: httpx.Response) -> str:
         message = response.json()["error"]["message"]
     except (ValueError, KeyError, TypeError):
         return ""
-    return f": {str(message)[:ERROR_CHARS]}" if message else ""
+    # The message ends the caller's sentence, which has its own full stop.
+    return f": {str(message)[:ERROR_CHARS].rstrip('.')}" if message else ""

@@ -11,6 +11,7 @@ first once together they pass `MAX_CACHED_BYTES`.
 
 from __future__ import annotations
 
+import secrets
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -149,11 +150,18 @@ async def current_revision(session: AsyncSession, workspace_id: int) -> int:
 
 
 REVISIONS = table_of(KnowledgeRevision)
+# Room above a first revision for a billion writes within a 32-bit column.
+FIRST_REVISIONS = 2**30
 
 
 async def changed(session: AsyncSession, workspace_id: int) -> None:
-    """Move the workspace's revision on, in the caller's transaction (after any write)."""
-    insert = dialect_insert(session)(REVISIONS).values(workspace_id=workspace_id, revision=1)
+    """Move the workspace's revision on, in the caller's transaction (after any write).
+
+    A first revision is drawn at random: a workspace made anew under the id of a deleted one
+    (SQLite hands out ids again) then never meets the matrix the deleted one left behind.
+    """
+    first = secrets.randbelow(FIRST_REVISIONS) + 1
+    insert = dialect_insert(session)(REVISIONS).values(workspace_id=workspace_id, revision=first)
     await session.execute(
         insert.on_conflict_do_update(
             index_elements=[REVISIONS.c.workspace_id],

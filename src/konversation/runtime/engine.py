@@ -12,6 +12,7 @@ and otherwise the bot's default start flow (its start sub flow, or the main flow
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -40,6 +41,7 @@ from konversation.flows.models import MAIN_FLOW_NUMBER, Flow
 from konversation.flows.service import SUB_FLOWS
 from konversation.ids import Kind, format_ns
 from konversation.integrations import media
+from konversation.knowledge.answers import Answerer, NothingKnown
 from konversation.runtime import shop
 from konversation.runtime.actions import ActionContext, render_value, run_action
 from konversation.runtime.conditions import Facts, branch_taken
@@ -91,8 +93,11 @@ class Engine:
     """Runs flows. `http` serves the flows' HTTP requests, calls of mini-apps and webhook
     notifications; `server_secret` opens the mini-apps' sealed keys."""
 
-    def __init__(self, http: httpx.AsyncClient, *, server_secret: bytes) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, *, answerer: Answerer, server_secret: bytes
+    ) -> None:
         self.http = http
+        self.answerer = answerer
         self.server_secret = server_secret
 
     async def start(
@@ -457,6 +462,8 @@ class _Turn:
                 await self._checkout(node)
             case fmt.WhatsAppTemplateNode():
                 await self._whatsapp_template(node)
+            case fmt.KnowledgeAnswerNode():
+                await self._knowledge_answer(node)
             case _:
                 self._fail(f'The runtime cannot run a node of type "{node.type}".')
 
@@ -532,6 +539,31 @@ class _Turn:
             self._fail(f"The WhatsApp template {node.template_name} was not sent: {refused}")
             return
         await self._queue([message])
+        self.run.node_id = node.next
+
+    async def _knowledge_answer(self, node: fmt.KnowledgeAnswerNode) -> None:
+        question = render(node.question, await self._vars()).strip()
+        try:
+            if not question:
+                raise NothingKnown("There is no question to answer.")
+            answer = await self.engine.answerer.answer(
+                self.session,
+                await _workspace_of(self.session, self.subscriber.bot_id),
+                question,
+                top_k=node.top_k,
+                min_score=node.min_score,
+                instructions=node.instructions,
+            )
+        except KonversationError as failed:
+            log.info("No knowledge answer for subscriber %s: %s", self.subscriber.id, failed)
+            self.run.variables = {**self.run.variables, "knowledge_error": str(failed)}
+            self._variables = None
+            self.run.node_id = node.no_answer or node.next
+            return
+        sources = [dataclasses.asdict(source) for source in answer.sources]
+        await self._queue([out.Text(answer.text)], note={"knowledge_sources": sources})
+        if node.var_ns is not None:
+            await self._keep_in_field(node.var_ns, answer.text)
         self.run.node_id = node.next
 
     async def _condition(self, node: fmt.ConditionNode) -> None:
@@ -668,10 +700,15 @@ class _Turn:
 
     # Helpers
 
-    async def _queue(self, messages: Sequence[out.Outbound]) -> None:
+    async def _queue(
+        self, messages: Sequence[out.Outbound], *, note: Mapping[str, Any] | None = None
+    ) -> None:
+        """Queue the messages; `note` goes into each one's log entry only."""
         for position, message in enumerate(messages):
             key = f"{self.key}:{self.run.steps}:{position}"
-            await self.outbox.queue(self.subscriber, message, key=key, channel=self.channel)
+            await self.outbox.queue(
+                self.subscriber, message, key=key, channel=self.channel, note=note
+            )
 
     async def _vars(self) -> dict[str, Any]:
         if self._variables is None:
@@ -690,21 +727,25 @@ class _Turn:
         """Store the accepted answer in the node's field; False when the field refuses it."""
         if node.var_ns is None:
             return True
+        return await self._keep_in_field(node.var_ns, value)
+
+    async def _keep_in_field(self, var_ns: str, value: Any) -> bool:
+        """Store `value` in a user field; False when the field refuses it."""
         user_ns = format_ns(self.subscriber.bot_id, Kind.SUBSCRIBER, self.subscriber.number)
         try:
             await attributes.set_fields(
                 self.session,
                 self.subscriber.bot_id,
                 user_ns=user_ns,
-                fields=Pick.one("var_ns", node.var_ns),
+                fields=Pick.one("var_ns", var_ns),
                 values=[value],
             )
         except NotFound:
             # A field deleted since the flow was saved is skipped, as actions skip it.
-            log.warning("The answer of %s is not kept: %s is gone", user_ns, node.var_ns)
+            log.warning("The answer of %s is not kept: %s is gone", user_ns, var_ns)
             return True
         except KonversationError as refused:
-            log.info("The answer of %s does not fit %s: %s", user_ns, node.var_ns, refused)
+            log.info("The answer of %s does not fit %s: %s", user_ns, var_ns, refused)
             return False
         self.lookups.forget(self.subscriber)
         self._variables = None
@@ -857,6 +898,10 @@ async def _waiting_for_answer(session: AsyncSession, subscriber: Subscriber) -> 
         .order_by(Run.updated_at.desc(), Run.id.desc())
         .limit(1)
     )
+
+
+async def _workspace_of(session: AsyncSession, bot_id: int) -> int:
+    return await session.scalar(select(Bot.workspace_id).where(Bot.id == bot_id)) or 0
 
 
 async def _time_zone(session: AsyncSession, bot_id: int) -> str:

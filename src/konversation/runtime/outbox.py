@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,13 +58,20 @@ class Outbox:
         self.lookups = lookups
 
     async def queue(
-        self, subscriber: Subscriber, message: Outbound, *, key: str, channel: str | None = None
+        self,
+        subscriber: Subscriber,
+        message: Outbound,
+        *,
+        key: str,
+        channel: str | None = None,
+        note: Mapping[str, Any] | None = None,
     ) -> None:
         """Log `message` as sent by the bot and queue it for the subscriber's channel.
 
         `key` names the step that produced it; queuing the same key twice is an error the
         caller's transaction rolls back with. `channel` prefers a channel over the one the
-        subscriber last wrote from.
+        subscriber last wrote from. `note` goes into the log entry's payload only (what a
+        knowledge answer was drawn from, say), never to the channel.
         """
         route = await self.lookups.route(subscriber, channel)
         data = message_json(message)
@@ -74,7 +81,7 @@ class Outbox:
             direction=Direction.OUT,
             msg_type=data["type"],
             content=summary(message),
-            payload=data,
+            payload={**data, **(note or {})},
         )
         self.session.add(Delivery(**_delivery(subscriber, route, data, key), message_id=logged.id))
         self.session.info[QUEUED] = True
@@ -93,13 +100,23 @@ class OutboxBatch(Outbox):
         self._deliveries: list[dict[str, Any]] = []
 
     async def queue(
-        self, subscriber: Subscriber, message: Outbound, *, key: str, channel: str | None = None
+        self,
+        subscriber: Subscriber,
+        message: Outbound,
+        *,
+        key: str,
+        channel: str | None = None,
+        note: Mapping[str, Any] | None = None,
     ) -> None:
         route = await self.lookups.route(subscriber, channel)
         data = message_json(message)
         conversation = await self.lookups.conversation(subscriber)
         logged = bot_message(
-            subscriber, conversation, msg_type=data["type"], content=summary(message), payload=data
+            subscriber,
+            conversation,
+            msg_type=data["type"],
+            content=summary(message),
+            payload={**data, **(note or {})},
         )
         self._messages.append(logged)
         self._deliveries.append(_delivery(subscriber, route, data, key) | {"mid": logged["mid"]})

@@ -13,6 +13,7 @@ from konversation.flows.routes import router as flows
 from konversation.integrations.routes import router as integrations
 from konversation.integrations.shop_import_routes import router as shop_imports
 from konversation.keys.routes import router as keys
+from konversation.knowledge.routes import router as knowledge
 from konversation.labels.routes import router as labels
 from konversation.miniapps.routes import router as miniapps
 from konversation.segments.routes import router as segments
@@ -47,6 +48,7 @@ DOMAINS = (
     integrations,
     shop_imports,
     miniapps,
+    knowledge,
 )
 
 
