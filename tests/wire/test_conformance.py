@@ -50,6 +50,7 @@ COMPLETED_GROUPS = (
     "Sending",
     "Integration",
     "Mini-App",
+    "OpenAI",
 )
 
 # Operations of our own under reference tags, with the permission each needs.
@@ -261,8 +262,12 @@ async def ours(document: dict[str, Any]) -> dict[tuple[str, str], Declared]:
 def test_the_facts_cover_the_whole_reference() -> None:
     assert FACTS["operation_count"] == len(REFERENCE) == 187
     assert FACTS["server_base_paths"] == ["/api"]
-    assert set(COMPLETED_GROUPS) <= REFERENCE_TAGS
     assert not set(EXTENSIONS) & set(REFERENCE)
+
+
+def test_every_reference_group_is_complete() -> None:
+    """With every group listed, `test_completed_groups_are_complete` covers all 187 operations."""
+    assert sorted(COMPLETED_GROUPS) == sorted(REFERENCE_TAGS)
 
 
 async def test_operations_under_reference_tags_are_reference_operations(
