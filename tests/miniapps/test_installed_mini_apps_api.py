@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from builders import ClientFor, Sessions, Tenant, make_key, make_tenant
+from konversation.audit.models import AuditEntry
 from konversation.integrations.secrets import unseal
 from konversation.keys.models import Permission
 from konversation.miniapps.models import InstalledApp
@@ -178,6 +179,32 @@ async def test_uninstalling_removes_the_app_and_its_key(
     assert (await api.delete(f"/installed-mini-app/{app['id']}/uninstall")).status_code == 404
     assert (await api.get(f"/installed-mini-app/{app['id']}")).status_code == 404
     assert (await install(api))["app_ns"] == "acme_crm"  # the app_ns is free again
+
+
+async def test_changes_are_audited_without_the_key(
+    api: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    app = await install(api)
+    await api.post(f"/installed-mini-app/update-api-key/{app['id']}", json={"api_key": KEY})
+    await api.delete(f"/installed-mini-app/{app['id']}/uninstall")
+
+    query = select(AuditEntry).where(AuditEntry.action != "key.created").order_by(AuditEntry.id)
+    entries = (await session.scalars(query)).all()
+
+    assert [(e.action, e.target, e.details) for e in entries[:2]] == [
+        (
+            "integration.saved",
+            "/installed-mini-app/install",
+            {"app_ns": "acme_crm", "base_url": "http://127.0.0.1:9/api"},
+        ),
+        (
+            "integration.saved",
+            f"/installed-mini-app/update-api-key/{app['id']}",
+            {"app_ns": "acme_crm", "settings": ["api_key"]},
+        ),
+    ]
+    assert entries[2].target == f"DELETE /api/installed-mini-app/{app['id']}/uninstall"
+    assert KEY not in str([e.details for e in entries])
 
 
 async def test_another_workspaces_apps_are_out_of_reach(

@@ -7,8 +7,13 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from konversation.audit import service as audit
+from konversation.audit.service import Action
+from konversation.keys.service import KeyContext
 from konversation.miniapps import service, triggers
+from konversation.miniapps.models import InstalledApp
 from konversation.miniapps.wire import (
     FireTriggerIn,
     InstallAppIn,
@@ -23,7 +28,7 @@ from konversation.wire.auth import ManageFlow, ManageTeam
 from konversation.wire.envelope import DataOut, OkOut, PageOut
 from konversation.wire.errors import wire_errors
 from konversation.wire.params import BlankIsNone, PageParams
-from konversation.wire.session import Session
+from konversation.wire.session import Session, actor_of
 
 router = APIRouter()
 
@@ -50,6 +55,20 @@ def _allowed(request: Request) -> Sequence[Network]:
 
 FlowEngine = Annotated[Engine, Depends(_engine)]
 AllowedNetworks = Annotated[Sequence[Network], Depends(_allowed)]
+
+
+def _audit(
+    session: AsyncSession, request: Request, key: KeyContext, app: InstalledApp, **details: object
+) -> None:
+    """Log a change to an app as integration saves are logged: what changed, never a key."""
+    audit.record(
+        session,
+        Action.INTEGRATION_SAVED,
+        actor_of(request, key),
+        workspace_id=key.workspace_id,
+        target=request.url.path.removeprefix("/api"),
+        details={"app_ns": app.app_ns, **details},
+    )
 
 
 @router.get(
@@ -84,7 +103,8 @@ async def update_mini_app_api_key(
     app_id: AppId, body: UpdateApiKeyIn, key: ManageTeam, session: Session, request: Request
 ) -> OkOut:
     secret: bytes = request.app.state.server_secret
-    await service.set_api_key(session, secret, key.workspace_id, app_id, body.api_key)
+    app = await service.set_api_key(session, secret, key.workspace_id, app_id, body.api_key)
+    _audit(session, request, key, app, settings=["api_key"])
     return envelope.ok()
 
 
@@ -100,9 +120,14 @@ async def update_mini_app_api_key(
     "again answers 409. An `apikey` app is called once its key is set with update-api-key.",
 )
 async def install_mini_app(
-    body: InstallAppIn, key: ManageTeam, session: Session, allowed: AllowedNetworks
+    body: InstallAppIn,
+    key: ManageTeam,
+    session: Session,
+    allowed: AllowedNetworks,
+    request: Request,
 ) -> DataOut[InstalledAppDetailOut]:
     app = await service.install(session, key.workspace_id, body.declaration(), allowed=allowed)
+    _audit(session, request, key, app, base_url=app.base_url)
     return envelope.one(InstalledAppDetailOut.of(app))
 
 

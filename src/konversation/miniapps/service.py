@@ -141,7 +141,7 @@ async def list_apps(
 
 async def set_api_key(
     session: AsyncSession, server_secret: bytes, workspace_id: int, app_id: int, api_key: str
-) -> None:
+) -> InstalledApp:
     """Keep the key the app is called with, sealed; only apps authorised by key take one."""
     app = await get_app(session, workspace_id, app_id)
     if app.auth_type != AuthType.API_KEY:
@@ -151,6 +151,7 @@ async def set_api_key(
         )
     app.sealed_api_key = seal(server_secret, api_key)
     await session.flush()
+    return app
 
 
 async def _by_ns(session: AsyncSession, workspace_id: int, app_ns: str) -> InstalledApp | None:
