@@ -4,8 +4,9 @@
 JSON or url-encoded form bodies), records every call as a `Call(method, token, params)` and
 answers as Telegram does: `{"ok": true, "result": ...}` with a new message id per message sent,
 or `{"ok": false, "error_code", "description"}` for a missing parameter, a `callback_data` over
-64 bytes, a webhook URL that is not HTTPS, an unknown method, or a failure queued with
-`fail_next`.
+64 bytes, a webhook URL that is not HTTPS, an unknown method or file id, or a failure queued with
+`fail_next`. Files put with `add_file` are answered by getFile and downloaded from
+`/file/bot<token>/<file_path>` (each download recorded in `downloads` as `(token, file_path)`).
 
 A test module asks for the `fake_telegram` fixture (a fresh record on one server per test
 process; give its `url` to the channel as base URL) after importing both fixtures:
@@ -58,6 +59,7 @@ REQUIRED_PARAMS: dict[str, tuple[str, ...]] = {
     "sendDocument": ("chat_id", "document"),
     "sendAudio": ("chat_id", "audio"),
     "sendVideo": ("chat_id", "video"),
+    "getFile": ("file_id",),
 }
 SENT_FILE_FIELDS = {
     "sendPhoto": "photo",
@@ -94,12 +96,22 @@ class FakeTelegram:
     def __init__(self) -> None:
         self.url = ""  # the base URL, once served
         self.calls: list[Call] = []
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id: (file_path, content)
+        self.downloads: list[tuple[str, str]] = []
         self._failures: deque[Failure] = deque()
         self._message_ids = itertools.count(1)
         self._lock = threading.Lock()
         self.app = Starlette(
-            routes=[Route("/bot{token}/{method}", self._answer, methods=["GET", "POST"])]
+            routes=[
+                Route("/bot{token}/{method}", self._answer, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{file_path:path}", self._download, methods=["GET"]),
+            ]
         )
+
+    def add_file(self, file_id: str, file_path: str, content: bytes) -> None:
+        """A file a subscriber sent, which Telegram keeps at `file_path`."""
+        with self._lock:
+            self.files[file_id] = (file_path, content)
 
     def fail_next(
         self,
@@ -121,8 +133,19 @@ class FakeTelegram:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.files.clear()
+            self.downloads.clear()
             self._failures.clear()
             self._message_ids = itertools.count(1)
+
+    async def _download(self, request: Request) -> Response:
+        token, path = request.path_params["token"], request.path_params["file_path"]
+        with self._lock:
+            self.downloads.append((token, path))
+            found = next((content for at, content in self.files.values() if at == path), None)
+        if found is None:
+            return _error(404, "Not Found")
+        return Response(found, media_type="application/octet-stream")
 
     async def _answer(self, request: Request) -> Response:
         method = request.path_params["method"]
@@ -137,6 +160,8 @@ class FakeTelegram:
         missing = [name for name in REQUIRED_PARAMS[method] if not call.params.get(name)]
         if missing:
             return _error(400, f"Bad Request: {missing[0]} is empty")
+        if method == "getFile" and call.params["file_id"] not in self.files:
+            return _error(400, "Bad Request: invalid file_id")
         if _has_long_callback_data(call.params.get("reply_markup")):
             return _error(400, "Bad Request: BUTTON_DATA_INVALID")
         if method == "setWebhook" and not str(call.params["url"]).startswith("https://"):
@@ -150,6 +175,15 @@ class FakeTelegram:
             return {**BOT_USER, "can_join_groups": True, "supports_inline_queries": False}
         if call.method.startswith("send"):
             return self._sent_message(call)
+        if call.method == "getFile":
+            file_id = call.params["file_id"]
+            path, content = self.files[file_id]
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(content),
+                "file_path": path,
+            }
         return True
 
     def _sent_message(self, call: Call) -> dict[str, Any]:

@@ -8,7 +8,9 @@ webhook deliveries Meta posts.
 - `POST /{phone-number-id}/messages`, checking the message's shape, with
   `{"messaging_product", "contacts": [{"input", "wa_id"}], "messages": [{"id": "wamid..."}]}`;
 - `POST|GET|DELETE /{waba-id}/message_templates` (create, list with `limit` and `after` paging,
-  delete by `name`).
+  delete by `name`);
+- `GET /{media-id}` for a file put with `add_media`, with its download `url`, which answers the
+  file's bytes (for the same Bearer token, as Meta's media downloads do).
 
 Errors are Graph errors `{"error": {"message", "type", "code", "fbtrace_id"}}`: a wrong token
 (190, HTTP 401), a malformed message (100, 400), or a failure queued with `fail_next`. Every call
@@ -46,6 +48,8 @@ PHONE_NUMBER_ID = "106540352242922"
 WABA_ID = "102290129340398"
 APP_SECRET = "meta-app-secret"
 DISPLAY_NUMBER = "+1 555-010-0199"
+# Where media downloads are served, as Meta's lookaside host serves them.
+DOWNLOADS = "/whatsapp_business/attachments/"
 MESSAGE_TYPES = {"text", "image", "document", "audio", "video", "interactive", "template"}
 
 
@@ -63,11 +67,13 @@ class FakeWhatsApp:
         self.calls: list[Call] = []
         self.wamids: list[str] = []  # of the messages sent, in order
         self.templates: list[dict[str, Any]] = []  # the business account's, as Meta keeps them
+        self.media: dict[str, tuple[str, bytes]] = {}  # media id: (mime type, content)
         self._failures: deque[tuple[int, int, str]] = deque()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.app = Starlette(
             routes=[
+                Route(DOWNLOADS, self._download, methods=["GET"]),
                 Route("/{node}", self._node, methods=["GET"]),
                 Route("/{node}/{edge}", self._edge, methods=["GET", "POST", "DELETE"]),
             ]
@@ -78,7 +84,13 @@ class FakeWhatsApp:
             self.calls.clear()
             self.wamids.clear()
             self.templates = []
+            self.media.clear()
             self._failures.clear()
+
+    def add_media(self, media_id: str, mime_type: str, content: bytes) -> None:
+        """A file a subscriber sent, kept by Meta under `media_id`."""
+        with self._lock:
+            self.media[media_id] = (mime_type, content)
 
     def fail_next(self, status: int, code: int, message: str) -> None:
         with self._lock:
@@ -108,11 +120,33 @@ class FakeWhatsApp:
         _call, refused = await self._record(request)
         if refused is not None:
             return refused
-        if request.path_params["node"] != PHONE_NUMBER_ID:
+        node = request.path_params["node"]
+        if node in self.media:
+            mime_type, content = self.media[node]
+            return JSONResponse(
+                {
+                    "messaging_product": "whatsapp",
+                    "url": f"{self.url}{DOWNLOADS}?mid={node}",
+                    "mime_type": mime_type,
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "file_size": len(content),
+                    "id": node,
+                }
+            )
+        if node != PHONE_NUMBER_ID:
             return _error(400, 100, "Unsupported get request.")
         return JSONResponse(
             {"display_phone_number": DISPLAY_NUMBER, "verified_name": "Test", "id": PHONE_NUMBER_ID}
         )
+
+    async def _download(self, request: Request) -> Response:
+        _call, refused = await self._record(request)
+        if refused is not None:
+            return refused
+        found = self.media.get(request.query_params.get("mid", ""))
+        if found is None:
+            return _error(404, 100, "Media not found")
+        return Response(found[1], media_type=found[0])
 
     async def _edge(self, request: Request) -> Response:
         call, refused = await self._record(request)

@@ -9,25 +9,20 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from paid_orders_support import calls_of, save, work_at
-from sqlalchemy import select
+from media_support import connect, logged, receive
+from paid_orders_support import calls_of, work_at
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
 from builders import Sessions, Tenant
 from fake_s3 import (  # noqa: F401
-    ACCESS_KEY,
     BUCKET,
-    REGION,
     SECRET_KEY,
     FakeS3,
     fake_s3_fixture,
     fake_s3_server_fixture,
 )
-from konversation.channels.base import Attachment, InboundMessage
-from konversation.conversations.models import Message
-from konversation.db import session_scope, utcnow
 from konversation.integrations.calls import CallStatus
 from konversation.integrations.kinds import Kind
 from konversation.jobs.runtime import Runtime
@@ -51,39 +46,6 @@ def origin() -> Iterator[str]:
 def runtime(app: FastAPI) -> Runtime:
     runtime: Runtime = app.state.runtime
     return runtime
-
-
-async def connect(
-    sessions: Sessions, secret: bytes, tenant: Tenant, fake: FakeS3, key: str
-) -> None:
-    values = {
-        "url": fake.url,
-        "api_key": ACCESS_KEY,
-        "secret": key,
-        "bucket": BUCKET,
-        "region": REGION,
-    }
-    await save(sessions, secret, tenant.workspace_id, Kind.S3, values)
-
-
-async def receive(runtime: Runtime, tenant: Tenant, url: str, message_id: str = "m-1") -> None:
-    event = InboundMessage(
-        user_id="customer-42",
-        message_id=message_id,
-        sent_at=utcnow(),
-        attachments=(Attachment("image", url),),
-    )
-    async with session_scope(runtime.sessions) as session:
-        await runtime.engine.receive(session, tenant.bot_id, "api", event)
-
-
-async def logged(sessions: Sessions, tenant: Tenant) -> Message:
-    async with sessions() as session:
-        return (
-            await session.scalars(
-                select(Message).where(Message.bot_id == tenant.bot_id, Message.direction == "in")
-            )
-        ).one()
 
 
 async def test_a_received_photo_is_stored_in_the_bucket_and_the_log_points_at_it(

@@ -98,6 +98,15 @@ class TelegramChannel:
     async def delete_webhook(self) -> None:
         await self._call("deleteWebhook", {})
 
+    async def file_url(self, file_id: str) -> str:
+        """Where the file a subscriber sent can be downloaded (getFile; Telegram keeps the link
+        valid for at least an hour). The URL holds the bot token: never log or show it."""
+        found = await self._call("getFile", {"file_id": file_id})
+        path = found.get("file_path") if isinstance(found, dict) else None
+        if not isinstance(path, str) or not path:
+            raise DeliveryFailed("Telegram has no download for the file", retryable=False)
+        return f"{self._base_url}/file/bot{self._token}/{path}"
+
     async def answer_callback(self, callback_query_id: str) -> None:
         await self._call("answerCallbackQuery", {"callback_query_id": callback_query_id})
 

@@ -97,6 +97,20 @@ class WhatsAppChannel:
         found: dict[str, Any] = await self.call("GET", self._phone_number_id, params=fields)
         return found
 
+    async def media_url(self, media_id: str) -> str:
+        """Where a file a subscriber sent can be downloaded, for a few minutes, with
+        `authorization`."""
+        found = await self.call("GET", media_id)
+        url = found.get("url")
+        if not isinstance(url, str) or not url:
+            raise DeliveryFailed("WhatsApp has no download for the file", retryable=False)
+        return url
+
+    @property
+    def authorization(self) -> dict[str, str]:
+        """The header the Cloud API and its media downloads take."""
+        return {"Authorization": f"Bearer {self._token}"}
+
     async def send(self, recipient: str, message: Outbound) -> str:
         bodies = list(_bodies(message))  # all built, so checked, before the first is sent
         message_id = ""
@@ -125,10 +139,9 @@ class WhatsAppChannel:
         params: Mapping[str, str] | None = None,
     ) -> Any:
         url = f"{self._base_url}/{path}"
-        headers = {"Authorization": f"Bearer {self._token}"}
         try:
             response = await self._client.request(
-                method, url, json=json, params=params, headers=headers
+                method, url, json=json, params=params, headers=self.authorization
             )
         except httpx.TransportError as exc:
             raise DeliveryFailed(

@@ -25,6 +25,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from konversation.channels.telegram import API_BASE as TELEGRAM_API_BASE
 from konversation.db import QUEUED, Base, JSONDoc, UTCDateTime, dialect_insert, utcnow
 from konversation.integrations.kinds import Kind
 from konversation.integrations.models import Integration
@@ -81,13 +82,15 @@ class Call:
 
 @dataclass(frozen=True)
 class Context:
-    """What handlers may use: the database, the shared HTTP client, where Meta's Graph API is,
-    and the networks beyond the public internet that owners' URLs may lead into."""
+    """What handlers may use: the database, the shared HTTP client, where Meta's Graph API and
+    Telegram's Bot API are, and the networks beyond the public internet that owners' URLs may
+    lead into."""
 
     sessions: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
     graph_api_base: str
     allowed: Sequence[Network] = ()
+    telegram_api_base: str = TELEGRAM_API_BASE
 
 
 @dataclass(frozen=True)

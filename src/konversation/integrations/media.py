@@ -1,18 +1,23 @@
 """Files that subscribers send, copied into the workspace's own S3 bucket.
 
 When the workspace has saved an S3 storage integration, each attachment of an inbound message
-that is a URL we can fetch is queued (see `calls`) as the message is logged. A worker then
-downloads it (at most `MAX_BYTES`, from a public address unless the configuration allows more),
-stores it under `konversation/bot<id>/<message mid>/<n><ext>` and points the message log at
-the stored object: the attachment's `url` (and the message's `content`, when that was the URL)
-become the object's URL, and the first URL stays in the attachment as `original_url`. Until
-then, and when storing fails for good, the log keeps the original URL.
+that we can fetch is queued (see `calls`) as the message is logged: an http(s) URL, or a
+channel's own reference, which the worker resolves through the bot's channel when it copies the
+file (a Telegram `telegram-file:<file_id>` with getFile, a WhatsApp `whatsapp-media:<id>` with
+the Cloud API's media endpoint, its download taking the same Bearer token). A worker downloads
+it (at most `MAX_BYTES`; a URL from the message itself only from a public address unless the
+configuration allows more), stores it under `konversation/bot<id>/<message mid>/<n><ext>` and
+points the message log at the stored object: the attachment's `url` (and the message's
+`content`, when that was the URL) become the object's URL, and the first URL (or channel
+reference) stays in the attachment as `original_url`. Until then, and when storing fails for
+good, the log keeps the original.
 """
 
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Sequence
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +25,11 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from konversation.channels.base import Attachment
+from konversation.channels.base import Attachment, DeliveryFailed
+from konversation.channels.models import BotChannel, ChannelType
+from konversation.channels.service import get_channel
+from konversation.channels.telegram import TelegramChannel, file_id_of
+from konversation.channels.whatsapp import MEDIA_PREFIX, WhatsAppChannel
 from konversation.conversations.models import Message
 from konversation.db import session_scope
 from konversation.integrations.calls import Call, Context, Done, Failure, connected, queue
@@ -49,13 +58,14 @@ async def attachments_received(
 
 async def store(context: Context, call: Call) -> Done:
     subject, settings = call.subject, call.settings
-    body, content_type = await _download(context, str(subject["url"]))
+    source = await _source(context, int(subject["bot_id"]), str(subject["url"]))
+    body, content_type = await _download(context, source)
     endpoint = str(settings["url"])
     try:
         await check_reachable(endpoint, context.allowed)
     except Refused as refused:
         raise Failure(str(refused), retryable=False) from refused
-    key = object_key(subject, content_type)
+    key = object_key(subject, source.url, content_type)
     credentials = Credentials(
         str(settings["api_key"]), str(settings["secret"]), str(settings["region"] or "us-east-1")
     )
@@ -70,19 +80,68 @@ async def store(context: Context, call: Call) -> Done:
     return Done(external_id=key, result={"url": stored, "bytes": len(body)})
 
 
-def object_key(subject: dict[str, Any], content_type: str) -> str:
+def object_key(subject: dict[str, Any], download_url: str, content_type: str) -> str:
     """The same key on every attempt, so a retry overwrites rather than duplicates."""
-    suffix = _suffix(str(subject["url"])) or mimetypes.guess_extension(content_type) or ""
+    suffix = _suffix(download_url) or mimetypes.guess_extension(content_type) or ""
     return f"konversation/bot{subject['bot_id']}/{subject['mid']}/{subject['index']}{suffix}"
 
 
-async def _download(context: Context, url: str) -> tuple[bytes, str]:
+@dataclass(frozen=True)
+class _Source:
+    """Where to download an attachment from, with what headers. A URL the message itself gave
+    must lead to an allowed address (`checked`); one the bot's channel service answered is
+    that service's own."""
+
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    checked: bool = True
+
+
+async def _source(context: Context, bot_id: int, reference: str) -> _Source:
+    file_id = file_id_of(reference)
+    if file_id is not None:
+        record = await _channel(context, bot_id, ChannelType.TELEGRAM, "Telegram")
+        telegram = TelegramChannel(
+            str(record.config["token"]), client=context.http, base_url=context.telegram_api_base
+        )
+        return _Source(await _asked(telegram.file_url(file_id)), checked=False)
+    if reference.startswith(MEDIA_PREFIX):
+        record = await _channel(context, bot_id, ChannelType.WHATSAPP, "WhatsApp")
+        whatsapp = WhatsAppChannel(
+            str(record.config["phone_number_id"]),
+            str(record.config["token"]),
+            client=context.http,
+            base_url=context.graph_api_base,
+        )
+        url = await _asked(whatsapp.media_url(reference.removeprefix(MEDIA_PREFIX)))
+        return _Source(url, whatsapp.authorization, checked=False)
+    return _Source(reference)
+
+
+async def _channel(context: Context, bot_id: int, type_: ChannelType, name: str) -> BotChannel:
+    async with session_scope(context.sessions) as session:
+        record = await get_channel(session, bot_id, type_)
+    if record is None or not record.config.get("token"):
+        raise Failure(f"The bot is no longer connected to {name}.", retryable=False)
+    return record
+
+
+async def _asked(answer: Awaitable[str]) -> str:
+    """What the channel answered; its refusal as a failure of the call."""
     try:
-        await check_reachable(url, context.allowed)
-    except Refused as refused:
-        raise Failure(str(refused), retryable=False) from refused
+        return await answer
+    except DeliveryFailed as failed:
+        raise Failure(failed.message, retryable=failed.retryable) from failed
+
+
+async def _download(context: Context, source: _Source) -> tuple[bytes, str]:
+    if source.checked:
+        try:
+            await check_reachable(source.url, context.allowed)
+        except Refused as refused:
+            raise Failure(str(refused), retryable=False) from refused
     try:
-        async with context.http.stream("GET", url) as answer:
+        async with context.http.stream("GET", source.url, headers=source.headers) as answer:
             if not answer.is_success:
                 raise Failure(
                     f"The file's address answered {answer.status_code}",
@@ -127,7 +186,11 @@ async def _point_log_at(context: Context, call: Call, stored: str) -> None:
 
 
 def _fetchable(url: str) -> bool:
-    return urlsplit(url).scheme in {"http", "https"}
+    return (
+        urlsplit(url).scheme in {"http", "https"}
+        or file_id_of(url) is not None
+        or url.startswith(MEDIA_PREFIX)
+    )
 
 
 def _suffix(url: str) -> str:
