@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from konversation.errors import Invalid
 from konversation.events.models import CustomEvent
 from konversation.events.service import (
     DEFAULT_READ,
@@ -19,7 +17,7 @@ from konversation.events.service import (
 )
 from konversation.ids import Kind, format_ns
 from konversation.subscribers.wire import wire_time
-from konversation.wire.params import BlankIsNone
+from konversation.wire.params import BlankIsNone, UnixTime, unix_moment, unix_moment_after
 
 
 def _number_or_text(value: Any) -> Any:
@@ -188,7 +186,6 @@ class LogCustomEventIn(BaseModel):
 
 
 EventNsParam = Annotated[str, Query(description="The custom event.", examples=["f1e1"])]
-UnixTime = Annotated[int | None, BlankIsNone]
 
 
 async def log_query(
@@ -211,17 +208,7 @@ async def log_query(
 ) -> LogQuery:
     return LogQuery(
         after_id=start_id,
-        since=_moment(start_time, "start_time"),
-        # Inclusive of the whole second named, as a client asking up to `now` expects.
-        until=_moment(None if end_time is None else end_time + 1, "end_time"),
+        since=unix_moment(start_time, "start_time"),
+        until=unix_moment_after(end_time, "end_time"),
         limit=DEFAULT_READ if limit is None else limit,
     )
-
-
-def _moment(seconds: int | None, name: str) -> dt.datetime | None:
-    if seconds is None:
-        return None
-    try:
-        return dt.datetime.fromtimestamp(seconds, dt.UTC)
-    except (OverflowError, OSError, ValueError):
-        raise Invalid.field(name, f"The {name} field must be a unix timestamp.") from None

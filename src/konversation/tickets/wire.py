@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from konversation.errors import Invalid
 from konversation.ids import Kind, bot_ns, format_ns
 from konversation.subscribers.wire import wire_time
 from konversation.tickets.models import ColumnType, TicketChange, TicketColumn, TicketList
 from konversation.tickets.service import DEFAULT_READ, MAX_READ, ChangeQuery, ColumnSpec, Item
 from konversation.tickets.service import OptionSpec as DomainOption
-from konversation.wire.params import BlankIsNone
+from konversation.wire.params import BlankIsNone, UnixTime, unix_moment, unix_moment_after
 
 ColumnTypeT = Literal["text", "select", "number", "rating", "date", "datetime", "assignee"]
 Value = str | int | float | None
@@ -215,7 +213,6 @@ class TicketChangeOut(BaseModel):
         )
 
 
-UnixTime = Annotated[int | None, BlankIsNone]
 Text = Annotated[str | None, BlankIsNone]
 
 
@@ -241,20 +238,11 @@ async def change_query(
     ] = None,
 ) -> ChangeQuery:
     return ChangeQuery(
-        since=_moment(start_time, "start_time"),
-        until=_moment(None if end_time is None else end_time + 1, "end_time"),
+        since=unix_moment(start_time, "start_time"),
+        until=unix_moment_after(end_time, "end_time"),
         flow_ns=flow_ns,
         user_ns=user_ns,
         item_id=list_item_id,
         column_name=column_name,
         limit=DEFAULT_READ if limit is None else limit,
     )
-
-
-def _moment(seconds: int | None, name: str) -> dt.datetime | None:
-    if seconds is None:
-        return None
-    try:
-        return dt.datetime.fromtimestamp(seconds, dt.UTC)
-    except (OverflowError, OSError, ValueError):
-        raise Invalid.field(name, f"The {name} field must be a unix timestamp.") from None

@@ -1,7 +1,8 @@
-"""Query parameters every list shares: `limit`, `page`, and yes/no flags."""
+"""Query parameters every list shares: `limit`, `page`, yes/no flags and unix times."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
@@ -61,3 +62,23 @@ def yes_no(value: str | None, name: str) -> bool | None:
     if lowered in _NO:
         return False
     raise Invalid.field(name, f"The {name} field must be yes or no.")
+
+
+# A time in unix seconds; empty is not given.
+UnixTime = Annotated[int | None, BlankIsNone]
+
+
+def unix_moment(seconds: int | None, name: str) -> dt.datetime | None:
+    """The moment `seconds` names, for the parameter `name`; None when not given."""
+    if seconds is None:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(seconds, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        raise Invalid.field(name, f"The {name} field must be a unix timestamp.") from None
+
+
+def unix_moment_after(seconds: int | None, name: str) -> dt.datetime | None:
+    """The end of the second `seconds` names: an upper bound that takes in the whole second,
+    as a client asking up to `now` expects."""
+    return unix_moment(None if seconds is None else seconds + 1, name)
