@@ -474,9 +474,21 @@ class OpenTicketAction(_Part):
     )
 
 
+# What installed mini-apps, and what they declare, are called (an app declares them at install).
 AppNs = Annotated[
     str,
     Field(min_length=1, max_length=MAX_APP_NS, pattern=NAME_PATTERN, examples=["acme_crm"]),
+]
+AppActionName = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_ACTION_NAME, pattern=NAME_PATTERN, examples=["lookup"]),
+]
+AppTriggerName = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_TRIGGER_NAME, pattern=NAME_PATTERN, examples=["paid"]),
+]
+AppParamName = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN, examples=["phone"])
 ]
 MAX_APP_PARAMS = 20
 
@@ -492,13 +504,8 @@ class CallAppAction(_Part):
 
     type: Literal["call_app"]
     app_ns: AppNs
-    action: Annotated[
-        str,
-        Field(min_length=1, max_length=MAX_ACTION_NAME, pattern=NAME_PATTERN, examples=["lookup"]),
-    ]
-    params: dict[
-        Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)], JsonValue
-    ] = Field(default={}, max_length=MAX_APP_PARAMS)
+    action: AppActionName
+    params: dict[AppParamName, JsonValue] = Field(default={}, max_length=MAX_APP_PARAMS)
     timeout_seconds: int = Field(default=10, ge=1, le=MAX_HTTP_SECONDS)
     save: list[SaveRule] = Field(default=[], max_length=MAX_SAVES)
     on_error: Next = Field(
@@ -1051,10 +1058,7 @@ class AppTrigger(_Part):
     set as variables (`{{product_id}}`)."""
 
     app_ns: AppNs
-    trigger_name: Annotated[
-        str,
-        Field(min_length=1, max_length=MAX_TRIGGER_NAME, pattern=NAME_PATTERN, examples=["paid"]),
-    ]
+    trigger_name: AppTriggerName
 
 
 Trigger = KeywordTrigger | OrderStatusTrigger | AppTrigger

@@ -21,7 +21,7 @@ from konversation.miniapps.wire import (
     InstalledAppOut,
     UpdateApiKeyIn,
 )
-from konversation.runtime.engine import Engine
+from konversation.sending.routes import FlowEngine
 from konversation.webhooks.addresses import Network
 from konversation.wire import envelope
 from konversation.wire.auth import ManageFlow, ManageTeam
@@ -43,17 +43,11 @@ _KEY = (
 )
 
 
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.runtime.engine
-    return engine
-
-
 def _allowed(request: Request) -> Sequence[Network]:
     allowed: Sequence[Network] = request.app.state.runtime.webhook_networks
     return allowed
 
 
-FlowEngine = Annotated[Engine, Depends(_engine)]
 AllowedNetworks = Annotated[Sequence[Network], Depends(_allowed)]
 
 

@@ -6,14 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from konversation.miniapps.models import (
-    MAX_ACTION_NAME,
-    MAX_APP_NS,
-    MAX_TRIGGER_NAME,
-    NAME_PATTERN,
-    AuthType,
-    InstalledApp,
-)
+from konversation.flows.format import AppActionName, AppNs, AppParamName, AppTriggerName
+from konversation.miniapps.models import MAX_APP_NS, MAX_TRIGGER_NAME, AuthType, InstalledApp
 from konversation.miniapps.service import AppAction, AppTrigger, Declaration
 from konversation.sending.wire import Variables
 from konversation.subscribers.wire import UserNsIn
@@ -22,14 +16,7 @@ MAX_PARAMS = 20
 MAX_ACTIONS = 50
 MAX_TRIGGERS = 50
 
-ParamName = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN, examples=["api_key"])
-]
-ParamNames = Annotated[list[ParamName], Field(max_length=MAX_PARAMS)]
-AppNs = Annotated[
-    str,
-    Field(min_length=1, max_length=MAX_APP_NS, pattern=NAME_PATTERN, examples=["acme_crm"]),
-]
+ParamNames = Annotated[list[AppParamName], Field(max_length=MAX_PARAMS)]
 WebAddress = Annotated[
     str,
     Field(max_length=1024, pattern=r"^https?://", examples=["https://crm.example.com/logo.png"]),
@@ -91,9 +78,7 @@ Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 class ActionDeclarationIn(BaseModel):
-    name: str = Field(
-        min_length=1, max_length=MAX_ACTION_NAME, pattern=NAME_PATTERN, examples=["lookup"]
-    )
+    name: AppActionName
     method: Method = Field(examples=["GET"])
     path: str = Field(
         max_length=1024,
@@ -107,9 +92,7 @@ class ActionDeclarationIn(BaseModel):
 
 
 class TriggerDeclarationIn(BaseModel):
-    name: str = Field(
-        min_length=1, max_length=MAX_TRIGGER_NAME, pattern=NAME_PATTERN, examples=["paid"]
-    )
+    name: AppTriggerName
     description: str = Field(default="", max_length=1024, examples=["An invoice was paid."])
 
 
