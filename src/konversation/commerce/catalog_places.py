@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.commerce.models import BusinessHours, DayOption, ShopLocation
-from konversation.db import PageRequest, contains_text, fetch_page
-from konversation.errors import Invalid, NotFound
+from konversation.db import PageRequest
+from konversation.errors import Invalid
+from konversation.workspaces.items import WorkspaceItems
 
 LOCATION_NOT_FOUND = "Location not found"
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -30,28 +31,17 @@ class LocationFields:
     lng: float | None = None
 
 
+LOCATIONS = WorkspaceItems(ShopLocation, ShopLocation.id, LOCATION_NOT_FOUND)
+
+
 async def list_locations(
     session: AsyncSession, workspace_id: int, *, name: str | None, window: PageRequest
 ) -> tuple[Sequence[ShopLocation], int]:
-    query = (
-        select(ShopLocation)
-        .where(ShopLocation.workspace_id == workspace_id)
-        .order_by(ShopLocation.id)
-    )
-    if name:
-        query = query.where(contains_text(ShopLocation.name, name))
-    return await fetch_page(session, query, window)
+    return await LOCATIONS.page(session, workspace_id, name=name, window=window)
 
 
 async def get_location(session: AsyncSession, workspace_id: int, location_id: int) -> ShopLocation:
-    location = await session.scalar(
-        select(ShopLocation).where(
-            ShopLocation.workspace_id == workspace_id, ShopLocation.id == location_id
-        )
-    )
-    if location is None:
-        raise NotFound(LOCATION_NOT_FOUND)
-    return location
+    return await LOCATIONS.get(session, workspace_id, location_id)
 
 
 async def create_location(

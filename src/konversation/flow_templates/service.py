@@ -20,11 +20,12 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from konversation.db import PageRequest, contains_text, fetch_page, utcnow
+from konversation.db import PageRequest, fetch_page, utcnow
 from konversation.errors import Conflict, Invalid, NotFound
 from konversation.flow_templates.models import FlowTemplate, TemplateLink, TemplateScope
 from konversation.flows import export
 from konversation.flows.models import TemplateInstall
+from konversation.workspaces.items import WorkspaceItems
 from konversation.workspaces.models import Bot
 from konversation.workspaces.service import get_bot
 
@@ -40,28 +41,17 @@ _NS_PREFIX: Final = "tpl"
 # Templates
 
 
+TEMPLATES: Final = WorkspaceItems(FlowTemplate, FlowTemplate.template_ns, NOT_FOUND)
+
+
 async def list_templates(
     session: AsyncSession, workspace_id: int, *, name: str | None, window: PageRequest
 ) -> tuple[Sequence[FlowTemplate], int]:
-    query = (
-        select(FlowTemplate)
-        .where(FlowTemplate.workspace_id == workspace_id)
-        .order_by(FlowTemplate.id)
-    )
-    if name:
-        query = query.where(contains_text(FlowTemplate.name, name))
-    return await fetch_page(session, query, window)
+    return await TEMPLATES.page(session, workspace_id, name=name, window=window)
 
 
 async def get_template(session: AsyncSession, workspace_id: int, template_ns: str) -> FlowTemplate:
-    template = await session.scalar(
-        select(FlowTemplate).where(
-            FlowTemplate.workspace_id == workspace_id, FlowTemplate.template_ns == template_ns
-        )
-    )
-    if template is None:
-        raise NotFound(NOT_FOUND)
-    return template
+    return await TEMPLATES.get(session, workspace_id, template_ns)
 
 
 async def create_template(
