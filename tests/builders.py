@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from konversation.app import create_app
 from konversation.audit.service import Actor
 from konversation.channels.models import BotChannel, ChannelType
 from konversation.conversations.models import Message
@@ -20,6 +23,7 @@ from konversation.flows.models import FieldScope, FlowKind, Tag
 from konversation.ids import Kind
 from konversation.keys import service as keys
 from konversation.keys.models import Permission
+from konversation.settings import Settings
 from konversation.subscribers import service as subscribers
 from konversation.subscribers.models import (
     ConversationStatus,
@@ -268,3 +272,22 @@ def _reader(bot_id: int, number: int, now: dt.datetime) -> dict[str, Any]:
         "activity_at": now,
         "created_at": now,
     }
+
+
+@asynccontextmanager
+async def app_with(settings: Settings, **changes: Any) -> AsyncIterator[FastAPI]:
+    """The real app on settings with `changes` (say, an outside service's base URL), its HTTP
+    client and database engine closed after."""
+    app = create_app(settings.model_copy(update=changes))
+    try:
+        yield app
+    finally:
+        await app.state.runtime.http.aclose()
+        await app.state.engine.dispose()
+
+
+async def make_start_flow(session: AsyncSession, bot_id: int, definition: dict[str, Any]) -> None:
+    """A sub flow "Greeting" that starts for whoever writes to the bot with nothing else to
+    answer them."""
+    flow = await flows.create_flow(session, bot_id, name="Greeting", definition=definition)
+    await flows.set_default_start_flow(session, bot_id, sub_flow_ns=f"f{bot_id}s{flow.number}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -36,12 +35,6 @@ from loopback import closed_port_url
 SECRET = "whsec-of-the-bot-owner"
 USER = "customer-42"
 NO_BUTTONS: dict[str, list[Any]] = {"buttons": [], "quick_replies": []}
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
-        yield client
 
 
 @pytest.fixture

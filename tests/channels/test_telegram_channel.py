@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -38,12 +37,6 @@ TOKEN = "123456789:AAH-test-token_of-the-bot"
 CHAT = "987654321"
 NO_KEYBOARD = {"remove_keyboard": True}
 ADA = Profile(first_name="Ada", last_name="Lovelace", username="ada", language="en")
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
-        yield client
 
 
 @pytest.fixture

@@ -9,11 +9,12 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy
+from channels_support import FOLLOW_UP, GREETING_FLOW
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from builders import Sessions, Tenant
+from builders import Sessions, Tenant, app_with, make_start_flow
 from fake_telegram import (  # noqa: F401
     FakeTelegram,
     callback_update,
@@ -21,7 +22,6 @@ from fake_telegram import (  # noqa: F401
     fake_telegram_server_fixture,
     text_update,
 )
-from konversation.app import create_app
 from konversation.channels import base as out
 from konversation.channels import setup
 from konversation.channels.models import BotChannel, ChannelType
@@ -29,7 +29,6 @@ from konversation.channels.telegram import SECRET_HEADER
 from konversation.conversations.models import Direction, Message
 from konversation.db import session_scope, utcnow
 from konversation.errors import Invalid
-from konversation.flows import service as flows
 from konversation.runtime.models import Delivery, DeliveryStatus
 from konversation.settings import Settings
 from konversation.subscribers.models import Subscriber, SubscriberChannel
@@ -39,47 +38,15 @@ TOKEN = "123456789:AAH-test-token_of-the-bot"
 OTHER_TOKEN = "555000111:BBQ-another-token_of-a-bot"
 ADA = 4242
 GREETING = "Hi Ada! Shall we?"
-FOLLOW_UP = "Great, off we go."
-
-FLOW = {
-    "version": 1,
-    "start": "greet",
-    "nodes": [
-        {
-            "id": "greet",
-            "type": "send_message",
-            "messages": [
-                {
-                    "type": "text",
-                    "text": "Hi {{first_name|there}}! Shall we?",
-                    "buttons": [
-                        {"id": "yes", "title": "Yes", "action": {"type": "go_to", "node": "go"}}
-                    ],
-                }
-            ],
-        },
-        {"id": "go", "type": "send_message", "messages": [{"type": "text", "text": FOLLOW_UP}]},
-    ],
-}
 
 
 @pytest.fixture
 async def app(settings: Settings, fake_telegram: FakeTelegram) -> AsyncIterator[FastAPI]:
     """The real app, calling the fake Bot API and known by a public HTTPS URL."""
-    app = create_app(
-        settings.model_copy(
-            update={"telegram_api_base": fake_telegram.url, "public_url": PUBLIC_URL}
-        )
-    )
-    yield app
-    await app.state.runtime.http.aclose()
-    await app.state.engine.dispose()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
-        yield client
+    async with app_with(
+        settings, telegram_api_base=fake_telegram.url, public_url=PUBLIC_URL
+    ) as app:
+        yield app
 
 
 @pytest.fixture
@@ -93,10 +60,7 @@ async def channel(
 ) -> BotChannel:
     """The tenant's bot, greeting new subscribers with a button, connected to Telegram."""
     async with session_scope(sessions) as session:
-        flow = await flows.create_flow(session, tenant.bot_id, name="Greeting", definition=FLOW)
-        await flows.set_default_start_flow(
-            session, tenant.bot_id, sub_flow_ns=f"f{tenant.bot_id}s{flow.number}"
-        )
+        await make_start_flow(session, tenant.bot_id, GREETING_FLOW)
         connected = await setup.connect_telegram(
             session, tenant.bot_id, token=TOKEN, telegram=telegram, public_base_url=PUBLIC_URL
         )

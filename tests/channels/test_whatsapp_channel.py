@@ -11,11 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
+from channels_support import FOLLOW_UP, GREETING_FLOW
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from builders import Sessions, Tenant
+from builders import Sessions, Tenant, app_with, make_start_flow
 from fake_whatsapp import (  # noqa: F401
     APP_SECRET,
     PHONE_NUMBER_ID,
@@ -30,7 +31,6 @@ from fake_whatsapp import (  # noqa: F401
     status_delivery,
     text_message,
 )
-from konversation.app import create_app
 from konversation.channels import base as out
 from konversation.channels import setup
 from konversation.channels.base import DeliveryFailed
@@ -39,33 +39,12 @@ from konversation.channels.whatsapp import WhatsAppChannel
 from konversation.conversations.models import Message
 from konversation.db import session_scope
 from konversation.errors import Invalid
-from konversation.flows import service as flows
 from konversation.runtime.models import Delivery, DeliveryStatus
 from konversation.settings import Settings
 from konversation.subscribers.models import Subscriber
 
 ADA = "61412345678"
 PUBLIC_URL = "https://bots.example.com"
-FLOW = {
-    "version": 1,
-    "start": "greet",
-    "nodes": [
-        {
-            "id": "greet",
-            "type": "send_message",
-            "messages": [
-                {
-                    "type": "text",
-                    "text": "Hi {{first_name|there}}! Shall we?",
-                    "buttons": [
-                        {"id": "yes", "title": "Yes", "action": {"type": "go_to", "node": "go"}}
-                    ],
-                }
-            ],
-        },
-        {"id": "go", "type": "send_message", "messages": [{"type": "text", "text": "Off we go."}]},
-    ],
-}
 ACCOUNT = setup.WhatsAppAccount(
     phone_number_id=PHONE_NUMBER_ID,
     waba_id=WABA_ID,
@@ -77,18 +56,8 @@ ACCOUNT = setup.WhatsAppAccount(
 
 @pytest.fixture
 async def app(settings: Settings, fake_whatsapp: FakeWhatsApp) -> AsyncIterator[FastAPI]:
-    app = create_app(
-        settings.model_copy(update={"graph_api_base": fake_whatsapp.url, "public_url": PUBLIC_URL})
-    )
-    yield app
-    await app.state.runtime.http.aclose()
-    await app.state.engine.dispose()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
-        yield client
+    async with app_with(settings, graph_api_base=fake_whatsapp.url, public_url=PUBLIC_URL) as app:
+        yield app
 
 
 @pytest.fixture
@@ -102,10 +71,7 @@ async def channel(
 ) -> BotChannel:
     """The tenant's bot, greeting new subscribers with a button, connected to WhatsApp."""
     async with session_scope(sessions) as session:
-        flow = await flows.create_flow(session, tenant.bot_id, name="Greeting", definition=FLOW)
-        await flows.set_default_start_flow(
-            session, tenant.bot_id, sub_flow_ns=f"f{tenant.bot_id}s{flow.number}"
-        )
+        await make_start_flow(session, tenant.bot_id, GREETING_FLOW)
         connected = await setup.connect_whatsapp(session, tenant.bot_id, ACCOUNT, graph=graph)
     fake_whatsapp.reset()
     return connected
@@ -216,7 +182,7 @@ class TestInbound:
             client, channel, message_delivery(ADA, button_reply(button["reply"]["id"], "Yes"))
         )
         await app.state.runtime.settle()
-        assert fake_whatsapp.messages()[-1]["text"] == {"body": "Off we go."}
+        assert fake_whatsapp.messages()[-1]["text"] == {"body": FOLLOW_UP}
 
     async def test_a_bad_signature_is_refused_and_nothing_is_stored(
         self, client: httpx.AsyncClient, channel: BotChannel, session: AsyncSession

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from media_support import connect, logged, receive
 from paid_orders_support import calls_of
 
-from builders import Sessions, Tenant
+from builders import Sessions, Tenant, app_with
 from fake_s3 import BUCKET, SECRET_KEY, FakeS3, fake_s3_fixture, fake_s3_server_fixture  # noqa: F401
 from fake_telegram import (  # noqa: F401
     FakeTelegram,
@@ -26,7 +26,6 @@ from fake_whatsapp import (  # noqa: F401
     fake_whatsapp_fixture,
     fake_whatsapp_server_fixture,
 )
-from konversation.app import create_app
 from konversation.channels.models import BotChannel, ChannelType
 from konversation.db import session_scope
 from konversation.integrations.calls import CallStatus
@@ -43,10 +42,8 @@ async def app(
     settings: Settings, fake_telegram: FakeTelegram, fake_whatsapp: FakeWhatsApp
 ) -> AsyncIterator[FastAPI]:
     bases = {"telegram_api_base": fake_telegram.url, "graph_api_base": fake_whatsapp.url}
-    app = create_app(settings.model_copy(update=bases))
-    yield app
-    await app.state.runtime.http.aclose()
-    await app.state.engine.dispose()
+    async with app_with(settings, **bases) as app:
+        yield app
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from whatsapp_support import SHIPPED
 
-from builders import Tenant
+from builders import Tenant, app_with
 from fake_whatsapp import (  # noqa: F401
     APP_SECRET,
     PHONE_NUMBER_ID,
@@ -21,7 +21,6 @@ from fake_whatsapp import (  # noqa: F401
     fake_whatsapp_fixture,
     fake_whatsapp_server_fixture,
 )
-from konversation.app import create_app
 from konversation.channels import setup
 from konversation.db import session_scope
 from konversation.settings import Settings
@@ -29,10 +28,8 @@ from konversation.settings import Settings
 
 @pytest.fixture
 async def app(settings: Settings, fake_whatsapp: FakeWhatsApp) -> AsyncIterator[FastAPI]:
-    app = create_app(settings.model_copy(update={"graph_api_base": fake_whatsapp.url}))
-    yield app
-    await app.state.runtime.http.aclose()
-    await app.state.engine.dispose()
+    async with app_with(settings, graph_api_base=fake_whatsapp.url) as app:
+        yield app
 
 
 @pytest.fixture
