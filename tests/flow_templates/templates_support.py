@@ -6,6 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from konversation.flows.models import TemplateInstall
 
 
 def greeting_document() -> dict[str, Any]:
@@ -69,6 +73,17 @@ async def make_link(api: httpx.AsyncClient, template_ns: str, **params: Any) -> 
     assert answer.status_code == 200, answer.text
     data: dict[str, Any] = answer.json()["data"]
     return data
+
+
+async def install_token(api: httpx.AsyncClient, **params: Any) -> str:
+    """The one-time token of a link to a new template of the key's bot."""
+    template = await make_template(api)
+    return str((await make_link(api, template["template_ns"], **params))["one_time_token"])
+
+
+async def installs_made(session: AsyncSession) -> int:
+    """How many installs are recorded, in every workspace."""
+    return int(await session.scalar(select(func.count()).select_from(TemplateInstall)) or 0)
 
 
 async def names(api: httpx.AsyncClient, path: str) -> list[str]:

@@ -12,12 +12,18 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from templates_support import fill_bot, make_link, make_template, names
+from templates_support import (
+    fill_bot,
+    install_token,
+    installs_made,
+    make_link,
+    make_template,
+    names,
+)
 
 from builders import Tenant, make_bot, make_key, make_tenant
 from konversation.db import utcnow
 from konversation.flow_templates.models import FlowTemplate, TemplateLink
-from konversation.flows.models import TemplateInstall
 
 
 @pytest.fixture
@@ -29,6 +35,12 @@ async def other(
     """Another workspace, whose bot installs the templates."""
     tenant = await make_tenant(sessions, server_secret)
     return tenant, client_for(tenant.token)
+
+
+@pytest.fixture
+def their_api(other: tuple[Tenant, httpx.AsyncClient]) -> httpx.AsyncClient:
+    """The other workspace's API client."""
+    return other[1]
 
 
 async def install(api: httpx.AsyncClient, token: str) -> httpx.Response:
@@ -179,9 +191,8 @@ class TestOneTimeLinks:
             assert answer.json() == {"message": "Template not found"}
 
     async def test_another_workspaces_template_is_not_found(
-        self, api: httpx.AsyncClient, other: tuple[Tenant, httpx.AsyncClient]
+        self, api: httpx.AsyncClient, their_api: httpx.AsyncClient
     ) -> None:
-        _, their_api = other
         theirs = await make_template(their_api)
         ns = theirs["template_ns"]
         assert (await api.post(f"/template/{ns}/generate-one-time-link")).status_code == 404
@@ -216,9 +227,8 @@ class TestInstall:
         assert [(f["name"], f["value"]) for f in bot_fields] == [("greeting_hours", "9 to 5")]
 
     async def test_the_installed_flow_names_the_target_bots_ids(
-        self, api: httpx.AsyncClient, other: tuple[Tenant, httpx.AsyncClient]
+        self, api: httpx.AsyncClient, their_api: httpx.AsyncClient
     ) -> None:
-        _, their_api = other
         made = await make_template(api)
         link = await make_link(api, made["template_ns"])
         assert (await install(their_api, link["one_time_token"])).status_code == 200
@@ -254,9 +264,8 @@ class TestInstall:
         assert [i["template_ns"] for i in bots_own] == [ns]
 
     async def test_installing_again_into_a_bot_updates_its_install(
-        self, api: httpx.AsyncClient, other: tuple[Tenant, httpx.AsyncClient]
+        self, api: httpx.AsyncClient, their_api: httpx.AsyncClient
     ) -> None:
-        _, their_api = other
         ns = (await make_template(api))["template_ns"]
         for _ in range(2):
             token = (await make_link(api, ns))["one_time_token"]
@@ -272,29 +281,25 @@ class TestInstall:
         sessions: async_sessionmaker[AsyncSession],
         server_secret: bytes,
         client_for,  # type: ignore[no-untyped-def]
-        other: tuple[Tenant, httpx.AsyncClient],
+        their_api: httpx.AsyncClient,
     ) -> None:
-        _, their_api = other
         third = client_for((await make_tenant(sessions, server_secret)).token)
-        ns = (await make_template(api))["template_ns"]
-        token = (await make_link(api, ns))["one_time_token"]
+        token = await install_token(api)
         assert (await install(their_api, token)).status_code == 200
         again = await install(third, token)
         assert again.status_code == 409
         assert again.json() == {"message": "This install link has already been used."}
         assert await names(third, "/flow/subflows") == []
         assert await names(third, "/flow/tags") == []
-        assert len((await session.scalars(select(TemplateInstall))).all()) == 1
+        assert await installs_made(session) == 1
 
     async def test_an_expired_link_answers_409_and_installs_nothing(
         self,
         api: httpx.AsyncClient,
         session: AsyncSession,
-        other: tuple[Tenant, httpx.AsyncClient],
+        their_api: httpx.AsyncClient,
     ) -> None:
-        _, their_api = other
-        ns = (await make_template(api))["template_ns"]
-        token = (await make_link(api, ns, days=1))["one_time_token"]
+        token = await install_token(api, days=1)
         await session.execute(
             update(TemplateLink).values(expires_at=utcnow() - dt.timedelta(seconds=1))
         )
@@ -303,7 +308,7 @@ class TestInstall:
         assert answer.status_code == 409
         assert answer.json()["message"].startswith("This install link expired at ")
         assert await names(their_api, "/flow/subflows") == []
-        assert (await session.scalars(select(TemplateInstall))).all() == []
+        assert await installs_made(session) == 0
 
     async def test_an_unknown_token_is_not_found(self, api: httpx.AsyncClient) -> None:
         answer = await install(api, "no-such-token")
@@ -319,8 +324,7 @@ class TestInstall:
         client_for,  # type: ignore[no-untyped-def]
     ) -> None:
         racers = [client_for((await make_tenant(sessions, server_secret)).token) for _ in range(4)]
-        ns = (await make_template(api))["template_ns"]
-        token = (await make_link(api, ns))["one_time_token"]
+        token = await install_token(api)
         answers = await asyncio.gather(*(install(racer, token) for racer in racers))
         assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
         installed = [
@@ -329,15 +333,14 @@ class TestInstall:
         for racer in racers:
             expected = ["Greeting"] if racer in installed else []
             assert await names(racer, "/flow/subflows") == expected
-        assert len((await session.scalars(select(TemplateInstall))).all()) == 1
+        assert await installs_made(session) == 1
 
     async def test_a_document_the_import_refuses_writes_nothing_and_keeps_the_link(
         self,
         api: httpx.AsyncClient,
         session: AsyncSession,
-        other: tuple[Tenant, httpx.AsyncClient],
+        their_api: httpx.AsyncClient,
     ) -> None:
-        _, their_api = other
         ns = (await make_template(api))["template_ns"]
         token = (await make_link(api, ns))["one_time_token"]
         template = await session.scalar(select(FlowTemplate).where(FlowTemplate.template_ns == ns))
@@ -354,7 +357,7 @@ class TestInstall:
         assert "flows.0.definition" in " ".join(refused.json()["errors"])
         assert await names(their_api, "/flow/tags") == []
         assert await names(their_api, "/flow/subflows") == []
-        assert (await session.scalars(select(TemplateInstall))).all() == []
+        assert await installs_made(session) == 0
         link = await session.scalar(select(TemplateLink))
         assert link is not None
         assert link.used_at is None
@@ -367,8 +370,7 @@ class TestInstall:
         tenant: Tenant,
         client_for,  # type: ignore[no-untyped-def]
     ) -> None:
-        ns = (await make_template(api))["template_ns"]
-        token = (await make_link(api, ns))["one_time_token"]
+        token = await install_token(api)
         team_only = client_for(
             await make_key(session, server_secret, tenant, permissions=["Manage Team"])
         )
@@ -382,9 +384,8 @@ class TestDelete:
         self,
         api: httpx.AsyncClient,
         session: AsyncSession,
-        other: tuple[Tenant, httpx.AsyncClient],
+        their_api: httpx.AsyncClient,
     ) -> None:
-        _, their_api = other
         ns = (await make_template(api))["template_ns"]
         used = (await make_link(api, ns))["one_time_token"]
         unused = (await make_link(api, ns))["one_time_token"]
