@@ -62,6 +62,16 @@ async def place(
     return order
 
 
+async def buy(
+    api: httpx.AsyncClient, sessions: Sessions, tenant: Tenant, status: str = "paid"
+) -> tuple[str, dict[str, Any]]:
+    """A new buyer orders two of a new product of the workspace; answers the buyer's user_ns
+    and the order, placed `status`."""
+    variant = await make_product(sessions, tenant.workspace_id)
+    buyer = await make_buyer(sessions, tenant.bot_id)
+    return buyer, await place(api, buyer, variant, status)
+
+
 async def calls_of(sessions: Sessions, tenant: Tenant, kind: Kind) -> list[IntegrationCall]:
     async with sessions() as session:
         rows = await session.scalars(

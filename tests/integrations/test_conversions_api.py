@@ -10,7 +10,7 @@ import hashlib
 import httpx
 import pytest
 from fastapi import FastAPI
-from paid_orders_support import calls_of, make_buyer, make_product, place, save, work_at
+from paid_orders_support import buy, calls_of, save, work_at
 
 from builders import Sessions, Tenant
 from fake_graph import DATASET, TOKEN, FakeGraph, fake_graph_fixture, fake_graph_server_fixture  # noqa: F401
@@ -48,9 +48,7 @@ async def test_a_paid_order_is_sent_as_one_purchase_event(
     runtime: Runtime,
     fake_graph: FakeGraph,
 ) -> None:
-    variant = await make_product(sessions, tenant.workspace_id)
-    buyer = await make_buyer(sessions, tenant.bot_id)
-    order = await place(api, buyer, variant)
+    buyer, order = await buy(api, sessions, tenant)
     await runtime.settle()
     [event] = fake_graph.events()
     assert event["event_name"] == "Purchase"
@@ -78,9 +76,7 @@ async def test_an_order_that_moves_on_after_payment_is_announced_once(
     runtime: Runtime,
     fake_graph: FakeGraph,
 ) -> None:
-    variant = await make_product(sessions, tenant.workspace_id)
-    buyer = await make_buyer(sessions, tenant.bot_id)
-    order = await place(api, buyer, variant, status="ordered")
+    _, order = await buy(api, sessions, tenant, status="ordered")
     await runtime.settle()
     assert fake_graph.events() == []
     for status in ("paid", "processing"):
@@ -98,10 +94,8 @@ async def test_a_failing_graph_api_is_retried_with_the_same_event_id_and_the_ord
     runtime: Runtime,
     fake_graph: FakeGraph,
 ) -> None:
-    variant = await make_product(sessions, tenant.workspace_id)
-    buyer = await make_buyer(sessions, tenant.bot_id)
     fake_graph.fail_next(500, 2)
-    order = await place(api, buyer, variant)
+    buyer, order = await buy(api, sessions, tenant)
     await runtime.settle()
     [call] = await calls_of(sessions, tenant, META)
     assert (call.status, call.attempts, call.last_status_code) == (CallStatus.PENDING, 1, 500)
@@ -129,8 +123,7 @@ async def test_a_refused_token_fails_for_good_without_retrying(
         META,
         {"token": "not-the-token", "dataset_id": DATASET},
     )
-    variant = await make_product(sessions, tenant.workspace_id)
-    await place(api, await make_buyer(sessions, tenant.bot_id), variant)
+    await buy(api, sessions, tenant)
     await runtime.settle()
     [call] = await calls_of(sessions, tenant, META)
     assert (call.status, call.last_status_code) == (CallStatus.FAILED, 400)
@@ -146,8 +139,7 @@ async def test_a_workspace_without_the_integration_sends_nothing(
     runtime: Runtime,
     fake_graph: FakeGraph,
 ) -> None:
-    variant = await make_product(sessions, tenant.workspace_id)
-    await place(api, await make_buyer(sessions, tenant.bot_id), variant)
+    await buy(api, sessions, tenant)
     await runtime.settle()
     assert await calls_of(sessions, tenant, META) == []
     assert fake_graph.received == []

@@ -9,7 +9,7 @@ import datetime as dt
 import httpx
 import pytest
 from fastapi import FastAPI
-from paid_orders_support import calls_of, make_buyer, make_product, place, save, work_at
+from paid_orders_support import buy, calls_of, make_buyer, make_product, place, save, work_at
 
 from builders import Sessions, Tenant
 from fake_dropi import API_KEY, FakeDropi, fake_dropi_fixture, fake_dropi_server_fixture  # noqa: F401
@@ -38,8 +38,7 @@ async def test_a_paid_order_is_created_in_dropi_and_its_id_kept(
     server_secret: bytes,
 ) -> None:
     await connect(sessions, server_secret, tenant, fake_dropi.url, API_KEY)
-    variant = await make_product(sessions, tenant.workspace_id)
-    order = await place(api, await make_buyer(sessions, tenant.bot_id), variant)
+    _, order = await buy(api, sessions, tenant)
     await runtime.settle()
     sent = fake_dropi.created[f"konversation-order-{order['id']}"]
     assert sent["items"] == [
@@ -62,9 +61,8 @@ async def test_dropi_down_is_retried_under_the_same_external_id_and_the_order_st
     server_secret: bytes,
 ) -> None:
     await connect(sessions, server_secret, tenant, fake_dropi.url, API_KEY)
-    variant = await make_product(sessions, tenant.workspace_id)
     fake_dropi.fail_next(503)
-    order = await place(api, await make_buyer(sessions, tenant.bot_id), variant)
+    _, order = await buy(api, sessions, tenant)
     await runtime.settle()
     [call] = await calls_of(sessions, tenant, Kind.DROPI)
     assert (call.status, call.attempts, call.last_status_code) == (CallStatus.PENDING, 1, 503)
