@@ -10,7 +10,7 @@ import konversation
 PACKAGE = Path(konversation.__file__).parent
 WEB = ("fastapi", "starlette", "konversation.wire", "uvicorn")
 WEB_FILES = ("routes.py", "wire.py")
-WEB_PACKAGES = {"wire", "cli", "dashboard"}
+WEB_PACKAGES = {"wire", "cli", "dashboard", "mcp_server"}
 WEB_MODULES = {"app.py", "__main__.py"}
 
 

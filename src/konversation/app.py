@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -14,6 +15,8 @@ from konversation.dashboard.setup import install_dashboard
 from konversation.db import make_engine
 from konversation.jobs.runtime import Runtime
 from konversation.keys.cache import KeyCache
+from konversation.mcp_server.http import PATH as MCP_PATH
+from konversation.mcp_server.http import McpEndpoint
 from konversation.ops.routes import router as ops_router
 from konversation.process import tune_garbage_collector
 from konversation.settings import Settings
@@ -40,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tune_garbage_collector()
         await runtime.start()
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             app.state.stopping = True
             await runtime.stop()
@@ -69,6 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhook_router)
     app.include_router(ops_router)
     install_dashboard(app)
+    mcp = McpEndpoint(app, groups=tuple(settings.mcp_groups))
+    # A Route whose endpoint is not a function is served as the ASGI app it is.
+    endpoint: Any = mcp
+    app.add_route(MCP_PATH, endpoint, methods=["GET", "POST", "DELETE"], include_in_schema=False)
     errors.install(app)
     install_openapi(app)
     install_docs(app)

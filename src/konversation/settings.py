@@ -80,6 +80,17 @@ class Settings(BaseSettings):
             ipaddress.ip_network(network, strict=False)  # a typo fails at start, not per event
         return networks
 
+    # The groups of operations (the API's tags, such as "Subscriber,Sending") that the MCP
+    # server offers as tools, separated by commas; all of them when empty.
+    mcp_groups: Annotated[list[str], NoDecode] = []
+
+    @field_validator("mcp_groups", mode="before")
+    @classmethod
+    def _split_groups(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [group.strip() for group in value.split(",") if group.strip()]
+        return value
+
     def server_secret(self) -> bytes:
         if self.secret_key:
             return self.secret_key.encode()

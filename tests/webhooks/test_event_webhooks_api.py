@@ -71,6 +71,7 @@ async def test_a_deleted_webhook_is_gone(api: httpx.AsyncClient) -> None:
         "http://0.0.0.0/hook",
         "ftp://127.0.0.1/hook",
         "not a url",
+        "https://q\u00b6\u0084G/hook",  # no host name can be spelled so (IDNA refuses it)
     ],
 )
 async def test_urls_into_private_networks_are_refused(api: httpx.AsyncClient, url: str) -> None:

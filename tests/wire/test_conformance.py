@@ -105,9 +105,7 @@ NOTHING_TO_VALIDATE = {
     ("GET", "/shop/business-hours/info"),
     ("GET", "/flow/export"),
     ("GET", "/flow/schema"),
-    # Starting and following a generation: the key says whose knowledge base.
-    ("POST", "/openai-embeddings/generate"),
-    ("GET", "/openai-embeddings/generate"),
+    ("GET", "/openai-embeddings/generate"),  # the key says whose generation
     # Reading and clearing an integration: the key says whose.
     *(
         (method, f"/integration/{service}")

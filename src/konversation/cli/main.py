@@ -16,8 +16,10 @@ from konversation.cli.context import database
 from konversation.cli.flows import app as flows_app
 from konversation.cli.keys import app as keys_app
 from konversation.demo import DemoSecrets, create_demo, is_empty
+from konversation.errors import Unauthenticated
 from konversation.jobs.worker import run_scheduler, run_worker
 from konversation.logs import configure_logging, logging_config
+from konversation.mcp_server.stdio import serve_stdio
 from konversation.schema import setting_up, upgrade
 from konversation.settings import Settings
 
@@ -66,6 +68,25 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
+
+
+@app.command()
+def mcp(
+    key: Annotated[
+        str,
+        typer.Option(
+            envvar="KONVERSATION_API_KEY",
+            help="The API key the agent acts with.",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Serve the Connect API to an AI agent as an MCP server over stdio."""
+    try:
+        asyncio.run(serve_stdio(Settings(), key))
+    except Unauthenticated:
+        Console(stderr=True).print("[red]The API key is not valid (unknown or revoked).[/red]")
+        raise typer.Exit(1) from None
 
 
 @app.command()

@@ -136,7 +136,8 @@ async def import_openai_embeddings(
 
 @router.post(
     "/openai-embeddings/generate",
-    responses=wire_errors(400, 401, 403),
+    # 422: a reused Idempotency-Key, as on every POST.
+    responses=wire_errors(400, 401, 403, 422),
     summary="Compute every row's embedding again",
     description="Starts computing the embedding of every row in the background, in batches, "
     "and answers at once with the generation's progress (`data`, ours); asked again while one "

@@ -51,7 +51,7 @@ async def _resolve(host: str) -> list[Address]:
         pass
     try:
         found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError as failure:
+    except (OSError, UnicodeError) as failure:  # UnicodeError: not a valid host name at all
         raise Refused(f"The url's host could not be resolved ({host}).") from failure
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
 
