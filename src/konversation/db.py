@@ -122,6 +122,20 @@ class Timestamped:
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Leased:
+    """A row of background work that one worker holds at a time: until `leased_until`, after
+    which (the worker died, say) another may take it over (see `konversation.jobs.leases`)."""
+
+    leased_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class LeasedJob(Leased):
+    """A long job, run step by step under a lease, with when it started and finished."""
+
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 def dialect_insert(session: AsyncSession) -> Any:
     """The database's own INSERT construct, for its ON CONFLICT upserts."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from konversation.channels.telegram import API_BASE as TELEGRAM_API_BASE
-from konversation.db import QUEUED, Base, JSONDoc, UTCDateTime, dialect_insert, utcnow
+from konversation.db import QUEUED, Base, JSONDoc, Leased, UTCDateTime, dialect_insert, utcnow
 from konversation.integrations.kinds import Kind
 from konversation.integrations.models import Integration
 from konversation.webhooks.addresses import Network
@@ -38,7 +38,7 @@ class CallStatus(StrEnum):
     FAILED = "failed"  # every attempt failed, the service refused it, or it was disconnected
 
 
-class IntegrationCall(Base):
+class IntegrationCall(Leased, Base):
     """One call to make to a workspace's service, and what became of it."""
 
     __tablename__ = "integration_calls"
@@ -57,7 +57,6 @@ class IntegrationCall(Base):
     status: Mapped[str] = mapped_column(String(16), default=CallStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    leased_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # The service's own id of what the call made (a Dropi order's id), and what else it said.

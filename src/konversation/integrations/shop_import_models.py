@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from konversation.db import Base, Timestamped, UTCDateTime, utcnow
+from konversation.db import Base, LeasedJob, Timestamped, UTCDateTime, utcnow
 
 
 class ImportStatus(StrEnum):
@@ -19,7 +19,7 @@ class ImportStatus(StrEnum):
     FAILED = "failed"
 
 
-class ShopImport(Timestamped, Base):
+class ShopImport(LeasedJob, Timestamped, Base):
     """An import of a store's products into a workspace's catalogue, run page by page.
 
     `cursor` names the next page in the store's own terms (Shopify's `page_info`, WooCommerce's
@@ -45,6 +45,3 @@ class ShopImport(Timestamped, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     next_run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    leased_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from konversation.db import Base, Timestamped, UTCDateTime, utcnow
+from konversation.db import Base, LeasedJob, Timestamped, UTCDateTime, utcnow
 
 MAX_HEADING = 50
 MAX_TEXT = 1000
@@ -56,7 +56,7 @@ class JobStatus(StrEnum):
 LIVE_JOBS = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
-class EmbeddingJob(Timestamped, Base):
+class EmbeddingJob(LeasedJob, Timestamped, Base):
     """Computing the embedding of every row of a workspace again, in batches, in the background.
 
     Rows are taken in id order after `cursor`, so a job goes on where it stopped, in whichever
@@ -78,6 +78,3 @@ class EmbeddingJob(Timestamped, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    leased_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from konversation.db import Base, JSONDoc, Timestamped, UTCDateTime, utcnow
+from konversation.db import Base, JSONDoc, LeasedJob, Timestamped, UTCDateTime, utcnow
 
 
 class BroadcastStatus(StrEnum):
@@ -29,7 +29,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-class Broadcast(Timestamped, Base):
+class Broadcast(LeasedJob, Timestamped, Base):
     """Who gets which sub flow, when, how fast, and how far it has got.
 
     `audience` says how recipients are chosen: `{"subscriber_ids": [...]}` for lists, or
@@ -53,14 +53,11 @@ class Broadcast(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(16), default=BroadcastStatus.SCHEDULED)
     scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    leased_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     max_per_minute: Mapped[int] = mapped_column(Integer, default=60)
     cursor: Mapped[int] = mapped_column(Integer, default=0)
     sent: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
-    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class BroadcastRecipient(Base):
