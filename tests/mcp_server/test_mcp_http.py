@@ -11,8 +11,10 @@ import httpx
 import mcp_types as types
 import pytest
 from mcp_support import all_tools, answer_of, http_client, mcp_server
+from sqlalchemy import select
 
 from builders import Sessions, Tenant, make_key
+from konversation.audit.models import AuditEntry
 from konversation.db import session_scope
 from konversation.settings import Settings
 
@@ -60,6 +62,25 @@ async def test_an_agent_reads_and_writes_through_tools(
     assert [tag["tag_ns"] for tag in answer_of(listed)["data"]] == [made["tag_ns"]]
     rest = await api.get("/flow/tags")
     assert [tag["name"] for tag in rest.json()["data"]] == ["VIP"]
+
+
+async def test_a_call_is_audited_as_the_rest_call_is(
+    url: str, tenant: Tenant, sessions: Sessions
+) -> None:
+    async with http_client(url, tenant.token) as client:
+        saved = await client.call_tool(
+            "integration_openai_post", {"api_key": "sk-test-0123456789abcdef"}
+        )
+        deleted = await client.call_tool("integration_openai_delete", {})
+
+    assert (saved.is_error, deleted.is_error) == (False, False)
+    async with session_scope(sessions) as session:
+        query = select(AuditEntry).where(AuditEntry.action != "key.created")
+        entries = (await session.scalars(query.order_by(AuditEntry.id))).all()
+    assert [(e.action, e.target, e.actor_kind) for e in entries] == [
+        ("integration.saved", "/integration/openai", "key"),
+        ("api.delete", "DELETE /api/integration/openai", "key"),
+    ]
 
 
 async def test_a_refused_call_is_a_tool_error_with_the_apis_status_and_message(
