@@ -28,7 +28,9 @@ from konversation.channels.base import (
     Media,
     Profile,
     QuickReply,
+    Template,
     Text,
+    message_from_json,
 )
 from loopback import closed_port_url
 
@@ -192,6 +194,23 @@ class TestSendShapes:
             "buttons": [{"type": "payload", "title": "More", "payload": "m"}],
             "quick_replies": [],
         }
+
+    async def test_a_whatsapp_template_goes_as_it_is_with_its_text(
+        self, channel: ApiChannel, fake_webhook: FakeWebhook
+    ) -> None:
+        body = {"type": "body", "parameters": [{"type": "text", "text": "Ada"}]}
+        template = Template("welcome", "en_US", (body,), "Hi Ada!")
+
+        message = await sent_message(channel, fake_webhook, template)
+
+        assert message == {
+            "type": "whatsapp_template",
+            "name": "welcome",
+            "language": "en_US",
+            "components": [body],
+            "text": "Hi Ada!",
+        }
+        assert message_from_json(message) == template
 
     async def test_media_without_a_caption_has_a_null_caption(
         self, channel: ApiChannel, fake_webhook: FakeWebhook

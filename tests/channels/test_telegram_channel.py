@@ -28,6 +28,7 @@ from konversation.channels.base import (
     MediaKind,
     Profile,
     QuickReply,
+    Template,
     Text,
     chosen_payload,
 )
@@ -63,6 +64,17 @@ class TestSendText:
         assert only_call(fake_telegram) == (
             "sendMessage",
             {"chat_id": CHAT, "text": "Hello there", "reply_markup": NO_KEYBOARD},
+        )
+
+    async def test_a_whatsapp_template_goes_as_its_text(
+        self, channel: TelegramChannel, fake_telegram: FakeTelegram
+    ) -> None:
+        body = {"type": "body", "parameters": [{"type": "text", "text": "Ada"}]}
+        await channel.send(CHAT, Template("welcome", "en_US", (body,), "Hi Ada!"))
+
+        assert only_call(fake_telegram) == (
+            "sendMessage",
+            {"chat_id": CHAT, "text": "Hi Ada!", "reply_markup": NO_KEYBOARD},
         )
 
     async def test_answers_the_message_id_telegram_gives(self, channel: TelegramChannel) -> None:
