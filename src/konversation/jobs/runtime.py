@@ -46,6 +46,8 @@ from konversation.webhooks.addresses import networks
 log = logging.getLogger(__name__)
 # httpx logs every request's URL at INFO, and Telegram's URLs hold the bot token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
+# taskiq logs every pump it runs at INFO: once a second, saying nothing.
+logging.getLogger("taskiq.receiver.receiver").setLevel(logging.WARNING)
 
 PUMP_TASK = "konversation.pump"
 # How often due work (delays, retries, paced broadcasts) is looked for without a wake-up.
