@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -10,11 +9,11 @@ from fastapi import APIRouter, Query, Request
 from konversation.integrations import shop_import
 from konversation.integrations.kinds import SPECS, Kind
 from konversation.integrations.shop_import_wire import ImportOut
-from konversation.webhooks.addresses import Network
 from konversation.wire import envelope
 from konversation.wire.auth import ManageTeam
 from konversation.wire.envelope import DataOut
 from konversation.wire.errors import wire_errors
+from konversation.wire.outbound import AllowedNetworks
 from konversation.wire.session import Session
 
 router = APIRouter(tags=["Integration"])
@@ -23,22 +22,19 @@ ERRORS = wire_errors(401, 403, 404, 422)
 STORES = (Kind.SHOPIFY, Kind.WOOCOMMERCE)
 
 
-def _allowed(request: Request) -> Sequence[Network]:
-    networks: Sequence[Network] = request.app.state.runtime.webhook_networks
-    return networks
-
-
 def _add_import_routes(kind: Kind) -> None:
     title = SPECS[kind].title
     path = f"/integration/{kind.value}/import"
 
-    async def start(key: ManageTeam, session: Session, request: Request) -> DataOut[ImportOut]:
+    async def start(
+        key: ManageTeam, session: Session, request: Request, allowed: AllowedNetworks
+    ) -> DataOut[ImportOut]:
         job = await shop_import.start_import(
             session,
             request.app.state.server_secret,
             key.workspace_id,
             kind,
-            allowed=_allowed(request),
+            allowed=allowed,
         )
         return envelope.one(ImportOut.of(job))
 

@@ -3,10 +3,9 @@ info and uninstall, and the Mini-App group's trigger."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.audit import service as audit
@@ -22,11 +21,11 @@ from konversation.miniapps.wire import (
     UpdateApiKeyIn,
 )
 from konversation.sending.routes import FlowEngine
-from konversation.webhooks.addresses import Network
 from konversation.wire import envelope
 from konversation.wire.auth import ManageFlow, ManageTeam
 from konversation.wire.envelope import DataOut, OkOut, PageOut
 from konversation.wire.errors import wire_errors
+from konversation.wire.outbound import AllowedNetworks
 from konversation.wire.params import BlankIsNone, PageParams
 from konversation.wire.session import Session, actor_of
 
@@ -41,14 +40,6 @@ _KEY = (
     "flow's `call_app` action calls it; no answer ever shows it (`has_api_key` tells whether "
     "one is set)."
 )
-
-
-def _allowed(request: Request) -> Sequence[Network]:
-    allowed: Sequence[Network] = request.app.state.runtime.webhook_networks
-    return allowed
-
-
-AllowedNetworks = Annotated[Sequence[Network], Depends(_allowed)]
 
 
 def _audit(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from konversation.webhooks import service
-from konversation.webhooks.addresses import Network
 from konversation.webhooks.delivery import BACKOFF, MAX_ATTEMPTS
 from konversation.webhooks.models import DeliveryStatus, EventType
 from konversation.webhooks.wire import (
@@ -23,6 +21,7 @@ from konversation.wire import envelope
 from konversation.wire.auth import ManageFlow
 from konversation.wire.envelope import DataOut, OkOut, PageOut
 from konversation.wire.errors import wire_errors
+from konversation.wire.outbound import AllowedNetworks
 from konversation.wire.params import PageParams
 from konversation.wire.session import Session
 
@@ -34,11 +33,6 @@ _RETRIES = (
     f"waits growing from {BACKOFF[0]} seconds to {BACKOFF[-1] // 3600} hours, "
     f"{MAX_ATTEMPTS} attempts over about {sum(BACKOFF) // 3600} hours"
 )
-
-
-def _allowed(request: Request) -> Sequence[Network]:
-    networks: Sequence[Network] = request.app.state.runtime.webhook_networks
-    return networks
 
 
 @router.get(
@@ -72,7 +66,7 @@ async def event_webhooks(
     ),
 )
 async def event_webhook_create(
-    body: CreateWebhookIn, key: ManageFlow, session: Session, request: Request
+    body: CreateWebhookIn, key: ManageFlow, session: Session, allowed: AllowedNetworks
 ) -> DataOut[WebhookOut]:
     endpoint = await service.create_endpoint(
         session,
@@ -80,7 +74,7 @@ async def event_webhook_create(
         url=body.url,
         events=body.events,
         description=body.description,
-        allowed=_allowed(request),
+        allowed=allowed,
     )
     return envelope.one(WebhookOut.of(endpoint, whole_secret=True))
 
@@ -96,13 +90,13 @@ async def event_webhook_create(
     ),
 )
 async def event_webhook_update(
-    body: UpdateWebhookIn, key: ManageFlow, session: Session, request: Request
+    body: UpdateWebhookIn, key: ManageFlow, session: Session, allowed: AllowedNetworks
 ) -> DataOut[WebhookOut]:
     endpoint = await service.update_endpoint(
         session,
         key.bot_id,
         body.id,
-        allowed=_allowed(request),
+        allowed=allowed,
         url=body.url,
         events=body.events,
         description=body.description,
