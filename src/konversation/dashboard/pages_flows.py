@@ -69,6 +69,13 @@ def flow_ref(flow: Flow) -> str:
     return format_ns(flow.bot_id, Kind.SUB_FLOW, flow.number)
 
 
+async def find_flow(session: AsyncSession, bot: Bot, ref: str) -> Flow:
+    """The bot's flow that `ref` (see `flow_ref`) names."""
+    if ref == MAIN:
+        return await flows.main_flow(session, bot.id)
+    return await flows.SUB_FLOWS.by_ns(session, bot.id, ref)
+
+
 def _node_count(flow: Flow) -> int:
     nodes = flow.definition.get("nodes")
     return len(nodes) if isinstance(nodes, list) else 0
@@ -114,7 +121,9 @@ async def flow_import(
     try:
         parsed = read_document(text)
         async with session.begin_nested():
-            counts = await export.import_flow(session, bot.id, parsed)
+            counts = await export.import_flow(
+                session, bot.id, parsed, published_by=viewer.user.name
+            )
     except KonversationError as refused:
         return await _refused(request, session, bot, messages_of(refused), document)
     flash(request, f"Imported: {describe_counts(counts)}.", "success")
@@ -169,10 +178,7 @@ def describe_counts(counts: export.ImportCounts) -> str:
 @router.get(PAGE + "/{ref}")
 async def flow_diagram(request: Request, viewer: Builder, session: DbSession, ref: str) -> Response:
     bot = selected_bot(viewer)
-    if ref == MAIN:
-        flow = await flows.main_flow(session, bot.id)
-    else:
-        flow = await flows.SUB_FLOWS.by_ns(session, bot.id, ref)
+    flow = await find_flow(session, bot, ref)
     definition = flow.definition
     triggers = definition.get("triggers")
     return render(

@@ -260,7 +260,9 @@ async def install_by_link(
         await session.refresh(found.link)
         raise _refusal(found.link, now) or Conflict(LINK_USED)
     template = found.template
-    counts = await export.import_flow(session, bot_id, _document_of(template))
+    counts = await export.import_flow(
+        session, bot_id, _document_of(template), published_by=f"template {template.name}"
+    )
     install = await _record_install(session, bot_id, template, now)
     return Installed(template, install, counts)
 

@@ -33,9 +33,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.errors import Invalid
-from konversation.flows import fieldtypes, service
+from konversation.flows import fieldtypes, service, versions
 from konversation.flows.document import validate_definition
-from konversation.flows.index import index_flow
 from konversation.flows.models import (
     MAIN_FLOW_NUMBER,
     Field,
@@ -388,8 +387,15 @@ def _names_a_flow(ref: str, sub_flows: set[str]) -> bool:
 # Import: then the writes
 
 
-async def import_flow(session: AsyncSession, bot_id: int, document: FlowDocument) -> ImportCounts:
-    """Bring `document` into the bot: all of it, or nothing when any part is refused."""
+async def import_flow(
+    session: AsyncSession,
+    bot_id: int,
+    document: FlowDocument,
+    *,
+    published_by: str = versions.IMPORT,
+) -> ImportCounts:
+    """Bring `document` into the bot: all of it, or nothing when any part is refused. Each
+    definition it changes is published as the flow's next version, by `published_by`."""
     bot = await get_bot(session, bot_id)
     checked = check_document(document)
     counts = ImportCounts()
@@ -414,19 +420,17 @@ async def import_flow(session: AsyncSession, bot_id: int, document: FlowDocument
     # definition may name is known by then.
     sub_flows = _by_name(await service.SUB_FLOWS.all(session, bot_id))
     targets = [
-        await _flow_for(session, bot_id, sub_flows, part, counts.flows) for part in document.flows
+        await _flow_for(session, bot_id, sub_flows, part, counts.flows, published_by)
+        for part in document.flows
     ]
-    for part, (flow, _new) in zip(document.flows, targets, strict=True):
+    for part, flow in zip(document.flows, targets, strict=True):
         if part.kind is not FlowKind.MAIN:
             _remember(ids, part.sub_flow_ns, format_ns(bot_id, Kind.SUB_FLOW, flow.number))
     rewrite = _rewriter(checked.source_bot, ids)
-    for part, (flow, new) in zip(document.flows, targets, strict=True):
+    for part, flow in zip(document.flows, targets, strict=True):
         definition = rewrite(part.definition)
         if flow.definition != definition:
-            flow.definition = definition
-            if not new:
-                flow.revision += 1
-            await index_flow(session, flow)
+            await versions.publish_definition(session, flow, definition, published_by=published_by)
 
     settings = document.bot
     if settings.start_flow is not None:
@@ -513,9 +517,10 @@ async def _flow_for(
     sub_flows: dict[str, Flow],
     part: DocumentFlow,
     counts: ImportTally,
-) -> tuple[Flow, bool]:
-    """The target's flow for `part` (its main flow, or its sub flow of that name), and whether
-    it is new; a new flow starts empty and gets its definition once all ids are known."""
+    published_by: str,
+) -> Flow:
+    """The target's flow for `part` (its main flow, or its sub flow of that name); a new flow
+    starts empty and gets its definition once all ids are known."""
     name = part.name.strip()
     if part.kind is FlowKind.MAIN:
         flow = await session.scalar(
@@ -525,11 +530,13 @@ async def _flow_for(
         flow = sub_flows.get(name)
     if flow is None:
         counts.created += 1
-        return await service.create_flow(session, bot_id, name=name, kind=part.kind), True
+        return await service.create_flow(
+            session, bot_id, name=name, kind=part.kind, published_by=published_by
+        )
     counts.updated += 1
     flow.name = name
     flow.kind = part.kind.value
-    return flow, False
+    return flow
 
 
 def _upsert_webhook(

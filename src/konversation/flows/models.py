@@ -47,9 +47,30 @@ class Flow(Timestamped, Base):
     number: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(255))
+    # The published document: what the runtime runs.
     definition: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # What the editor works on; None while it is the published document itself.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
+    # Counts the draft's saves, so that a save based on an older draft is refused.
+    draft_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    published_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class FlowVersion(Base):
+    """A published document of a flow, kept for its history, diffs and rollback."""
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (UniqueConstraint("flow_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(255))
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class Tag(Timestamped, Base):

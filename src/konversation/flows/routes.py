@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
-from konversation.flows import export, service
+from konversation.flows import export, service, versions
 from konversation.flows import format as flow_format
 from konversation.flows.models import FieldScope
 from konversation.flows.service import BOT_FIELDS, SUB_FLOWS, TAGS, USER_FIELDS
@@ -32,6 +32,7 @@ from konversation.flows.wire import (
     UserFieldOut,
     VarNsIn,
 )
+from konversation.keys.models import ApiKey
 from konversation.subscribers.service import count_by_status
 from konversation.wire import envelope
 from konversation.wire.auth import ManageFlow
@@ -442,7 +443,12 @@ async def flow_import(
     key: ManageFlow,
     session: Session,
 ) -> DataOut[export.ImportCounts]:
-    return envelope.one(await export.import_flow(session, key.bot_id, document))
+    caller = await session.get(ApiKey, key.key_id)
+    # The flows' new versions are published by the key, named as its owner named it.
+    published_by = caller.name if caller is not None else versions.IMPORT
+    return envelope.one(
+        await export.import_flow(session, key.bot_id, document, published_by=published_by)
+    )
 
 
 @router.get(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.db import PageRequest, contains_text, fetch_page
 from konversation.errors import BadRequest, Invalid, NotFound
-from konversation.flows import fieldtypes
+from konversation.flows import fieldtypes, versions
 from konversation.flows.catalog import Catalog
 from konversation.flows.document import empty_definition, validate_definition
 from konversation.flows.index import index_flow
@@ -187,8 +187,10 @@ async def create_flow(
     name: str,
     kind: FlowKind = FlowKind.SUB,
     definition: dict[str, Any] | None = None,
+    published_by: str = versions.IMPORT,
 ) -> Flow:
-    """A new sub flow, or the bot's main flow when `kind` is main (a bot has exactly one)."""
+    """A new sub flow, or the bot's main flow when `kind` is main (a bot has exactly one);
+    the document it is made with is its version 1."""
     document = validate_definition(
         definition if definition is not None else empty_definition(), kind=kind
     )
@@ -206,16 +208,22 @@ async def create_flow(
     session.add(flow)
     await session.flush()
     await index_flow(session, flow)
+    await versions.record_first_version(session, flow, published_by=published_by)
     return flow
 
 
-async def save_definition(session: AsyncSession, flow: Flow, definition: dict[str, Any]) -> Flow:
-    """Give the flow a new document, checked like an import; its revision counts the change."""
+async def save_definition(
+    session: AsyncSession,
+    flow: Flow,
+    definition: dict[str, Any],
+    *,
+    published_by: str = versions.IMPORT,
+) -> Flow:
+    """Publish a new document for the flow, checked like an import, as its next version (and
+    its draft); the same document again changes nothing."""
     document = validate_definition(definition, kind=FlowKind(flow.kind))
     if document != flow.definition:
-        flow.definition = document
-        flow.revision += 1
-        await index_flow(session, flow)
+        await versions.publish_definition(session, flow, document, published_by=published_by)
     return flow
 
 
