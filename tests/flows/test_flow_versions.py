@@ -91,6 +91,12 @@ async def test_a_draft_with_problems_is_saved_but_not_published(bench: Bench) ->
     assert await _publish(bench, revision=2) == 2
 
 
+async def test_publishing_an_unchanged_draft_adds_no_version(bench: Bench) -> None:
+    assert await _publish(bench, revision=0) == 1
+
+    assert await _history(bench) == [(1, versions.IMPORT, "")]
+
+
 async def test_a_problem_off_the_nodes_names_no_node(bench: Bench) -> None:
     problems = await _save(bench, doc(say("hi", "Hi"), start="gone"), revision=0)
 

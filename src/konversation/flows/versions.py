@@ -127,10 +127,13 @@ async def save_draft(
 async def publish(
     session: AsyncSession, flow: Flow, *, revision: int, published_by: str, note: str = ""
 ) -> FlowVersion:
-    """Make the draft (as of `revision`) the published document, as the next version."""
+    """Make the draft (as of `revision`) the published document, as the next version; a
+    draft that is the published document already is that version."""
     if flow.draft_revision != revision:
         raise Conflict(STALE_DRAFT)
     document = draft_of(flow)
+    if document == flow.definition and flow.published_version is not None:
+        return await get_version(session, flow, flow.published_version)
     problems = problems_of(document, FlowKind(flow.kind))
     if problems:
         raise Unpublishable(problems)
