@@ -83,7 +83,7 @@ async def test_a_stale_save_gets_a_conflict_and_the_first_save_is_kept(
     assert saved.status_code == 200, saved.text
     assert saved.json() == {"revision": 1, "problems": []}
     assert stale.status_code == 409
-    assert "Someone else saved this flow meanwhile" in stale.json()["message"]
+    assert "Someone else changed this flow meanwhile" in stale.json()["message"]
     state = await _editor(owner)
     assert (state["draft"], state["revision"]) == (first, 1)
 

@@ -68,7 +68,7 @@ async def test_a_stale_save_is_refused_and_the_first_one_kept(bench: Bench) -> N
     first = doc(say("hi", "From the first editor"))
 
     assert await _save(bench, first, revision=0) == []
-    with pytest.raises(Conflict, match="Someone else saved this flow meanwhile"):
+    with pytest.raises(Conflict, match="Someone else changed this flow meanwhile"):
         await _save(bench, doc(say("hi", "From the second editor")), revision=0)
 
     flow = await _main(bench)

@@ -27,12 +27,9 @@ from konversation.flows.models import Flow, FlowKind, FlowVersion
 
 # Who published a document that came in through an import rather than from someone's editor.
 IMPORT: Final = "import"
-STALE_DRAFT: Final = (
-    "Someone else saved this flow meanwhile, so your changes were not saved. Reload the "
-    "editor to see theirs, then make yours again."
-)
-PUBLISHED_MEANWHILE: Final = (
-    "This flow was published by someone else meanwhile. Reload the editor and try again."
+CHANGED_MEANWHILE: Final = (
+    "Someone else changed this flow meanwhile, so yours was not saved. Reload the editor to "
+    "see their changes, then make yours again."
 )
 # A value shown in a diff is cut to this many characters.
 SHOWN_CHARS: Final = 80
@@ -110,13 +107,9 @@ async def save_draft(
     stop it from being published. Conflict when another save came first: nothing is written."""
     if not isinstance(definition, dict) or not isinstance(definition.get("nodes"), list):
         raise Invalid.field("definition", "A draft must be a JSON object with a nodes list.")
+    saved = revision + 1
     await _claim(
-        session,
-        flow,
-        Flow.draft_revision == revision,
-        STALE_DRAFT,
-        draft=definition,
-        draft_revision=revision + 1,
+        session, flow, Flow.draft_revision == revision, draft=definition, draft_revision=saved
     )
     return problems_of(definition, FlowKind(flow.kind))
 
@@ -130,7 +123,7 @@ async def publish(
     """Make the draft (as of `revision`) the published document, as the next version; a
     draft that is the published document already is that version."""
     if flow.draft_revision != revision:
-        raise Conflict(STALE_DRAFT)
+        raise Conflict(CHANGED_MEANWHILE)
     document = draft_of(flow)
     if document == flow.definition and flow.published_version is not None:
         return await get_version(session, flow, flow.published_version)
@@ -192,12 +185,13 @@ async def _publish(
     its draft is what was published; any other publish changes the draft under every editor,
     so it counts as a save."""
     number = (flow.published_version or 0) + 1
+    # Of two publishes at once, the second finds the version taken and is refused.
+    unchanged = _still_at_version(flow.published_version)
     if revision is None:
         await _claim(
             session,
             flow,
-            _still_at_version(flow.published_version),
-            PUBLISHED_MEANWHILE,
+            unchanged,
             draft=None,
             draft_revision=Flow.draft_revision + 1,
             published_version=number,
@@ -206,8 +200,7 @@ async def _publish(
         await _claim(
             session,
             flow,
-            Flow.draft_revision == revision,
-            STALE_DRAFT,
+            unchanged & (Flow.draft_revision == revision),
             draft=None,
             published_version=number,
         )
@@ -227,9 +220,7 @@ def _still_at_version(number: int | None) -> Any:
     return Flow.published_version.is_(None) if number is None else Flow.published_version == number
 
 
-async def _claim(
-    session: AsyncSession, flow: Flow, condition: Any, refusal: str, **values: Any
-) -> None:
+async def _claim(session: AsyncSession, flow: Flow, condition: Any, **values: Any) -> None:
     """Write `values` to the flow's row only while `condition` holds there (the row as stored,
     not as this session last read it); Conflict when it no longer does."""
     await session.flush()
@@ -243,7 +234,7 @@ async def _claim(
         ),
     )
     if written.rowcount != 1:
-        raise Conflict(refusal)
+        raise Conflict(CHANGED_MEANWHILE)
     await session.refresh(flow, ["draft", "draft_revision", "published_version"])
 
 
