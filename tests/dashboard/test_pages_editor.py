@@ -214,7 +214,7 @@ async def test_the_editor_page_hosts_the_bundle_and_the_lists_link_to_it(
 
     assert page.status_code == 200
     assert f'<div id="flow-editor" data-api="{API}" data-csrf="{owner.csrf_token}">' in page.text
-    assert re.search(r'<script type="module" src="/dashboard/static/editor/editor\.js', page.text)
+    assert re.search(r'<script src="/dashboard/static/editor/editor\.js[^"]*" defer>', page.text)
     assert re.search(r'href="/dashboard/static/editor/editor\.css', page.text)
     flows_list = await owner.http.get("/dashboard/flows")
     sub = f"f{demo.bot_id}s1"
