@@ -16,6 +16,7 @@ export default defineConfig({
     outDir,
     emptyOutDir: true,
     sourcemap: false,
+    minify: true,
     lib: {
       entry: fileURLToPath(new URL("src/main.tsx", import.meta.url)),
       formats: ["iife"],

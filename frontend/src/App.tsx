@@ -1,0 +1,406 @@
+// The editor: loads the flow's draft, keeps it with its undo history, and wires the canvas,
+// palette, side panel and toolbar to the edits of state/edits.ts and the editor API.
+
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type NodeChange,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+
+import { EditorContext, type Binding } from "./components/fields";
+import { FlowNodeView } from "./components/FlowNodeView";
+import { Inspector } from "./components/Inspector";
+import { VersionsPanel } from "./components/VersionsPanel";
+import { ApiError, type EditorApi } from "./state/api";
+import { NODE_LABELS, newNode } from "./state/drafts";
+import {
+  addNode,
+  connect,
+  copyNodes,
+  deleteNodes,
+  disconnect,
+  moveNode,
+  nodeById,
+  pasteNodes,
+  replaceNode,
+  setStart,
+  type Clip,
+} from "./state/edits";
+import { toCanvasEdges, toCanvasNodes, type CanvasNode } from "./state/graph";
+import { checkpoint, commit, redo, replacePresent, startHistory, undo, type History } from "./state/history";
+import { autoLayout } from "./state/layout";
+import { pathKey, removeIn, setIn } from "./state/paths";
+import { NODE_TYPES } from "./state/ports";
+import { describeProblem, placeProblems } from "./state/problems";
+import type { EditorPayload, FlowDocument, Path, Problem } from "./state/types";
+
+const nodeTypes = { flow: FlowNodeView };
+const PASTE_OFFSET = { x: 40, y: 40 };
+
+interface Notice {
+  kind: "info" | "error";
+  text: string;
+}
+
+function typingInAField(target: EventTarget | null): boolean {
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))
+  );
+}
+
+export function App({ api }: { api: EditorApi }) {
+  const [payload, setPayload] = useState<EditorPayload | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const load = useCallback(
+    () =>
+      api.load().then(
+        (answer) => setPayload(answer),
+        (error: Error) => setLoadError(error.message),
+      ),
+    [api],
+  );
+  useEffect(() => {
+    void load();
+  }, [load]);
+  if (loadError) return <div className="fe-notice fe-error">The flow could not be loaded: {loadError}</div>;
+  if (!payload) return <div className="fe-loading">Loading the flow…</div>;
+  return <Editor key={`${payload.flow.ref}:${payload.revision}`} api={api} payload={payload} reload={load} />;
+}
+
+function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPayload; reload(): Promise<void> }) {
+  const { screenToFlowPosition, fitView } = useReactFlow();
+  const [history, setHistory] = useState<History<FlowDocument>>(() => startHistory(payload.draft));
+  const [saved, setSaved] = useState<FlowDocument>(payload.draft);
+  const [revision, setRevision] = useState(payload.revision);
+  const [problems, setProblems] = useState<Problem[]>(payload.problems);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
+  const [panel, setPanel] = useState<"node" | "versions">("node");
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [versionsKey, setVersionsKey] = useState(0);
+  const clip = useRef<Clip | null>(null);
+  const canvas = useRef<HTMLDivElement>(null);
+
+  const doc = history.present;
+  const dirty = doc !== saved;
+  const edit = useCallback(
+    (change: (current: FlowDocument) => FlowDocument, group: string | null = null) =>
+      setHistory((current) => commit(current, change(current.present), group)),
+    [],
+  );
+
+  const placed = useMemo(() => placeProblems(problems, doc.nodes.map((node) => node.id)), [problems, doc]);
+  const nodes = useMemo(() => toCanvasNodes(doc, placed, selected), [doc, placed, selected]);
+  const edges = useMemo(() => toCanvasEdges(doc, selectedEdges), [doc, selectedEdges]);
+
+  const onNodesChange = useCallback((changes: NodeChange<CanvasNode>[]) => {
+    const picks = new Map<string, boolean>();
+    const moves = changes.flatMap((change) => {
+      if (change.type === "select") picks.set(change.id, change.selected);
+      return change.type === "position" && change.position ? [{ id: change.id, position: change.position }] : [];
+    });
+    if (moves.length > 0) {
+      setHistory((current) =>
+        replacePresent(current, moves.reduce((moved, { id, position }) => moveNode(moved, id, position), current.present)),
+      );
+    }
+    if (picks.size > 0) {
+      setSelected((current) => {
+        const next = new Set(current);
+        picks.forEach((isSelected, id) => (isSelected ? next.add(id) : next.delete(id)));
+        return next;
+      });
+    }
+  }, []);
+
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    const picks = changes.flatMap((change) => (change.type === "select" ? [change] : []));
+    if (picks.length === 0) return;
+    setSelectedEdges((current) => {
+      const next = new Set(current);
+      picks.forEach((change) => (change.selected ? next.add(change.id) : next.delete(change.id)));
+      return next;
+    });
+  }, []);
+
+  const onConnect = useCallback(
+    (connection: Connection) => {
+      if (connection.sourceHandle) edit((current) => connect(current, connection.source, connection.sourceHandle as string, connection.target));
+    },
+    [edit],
+  );
+
+  const onReconnect = useCallback(
+    (old: Edge, connection: Connection) =>
+      edit((current) => {
+        const without = disconnect(current, old.source, old.sourceHandle ?? "");
+        return connect(without, connection.source, connection.sourceHandle ?? "", connection.target);
+      }),
+    [edit],
+  );
+
+  const onDelete = useCallback(
+    ({ nodes: gone, edges: cut }: { nodes: CanvasNode[]; edges: Edge[] }) => {
+      edit((current) =>
+        deleteNodes(
+          cut.reduce((after, edge) => disconnect(after, edge.source, edge.sourceHandle ?? ""), current),
+          gone.map((node) => node.id),
+        ),
+      );
+      setSelected(new Set());
+      setSelectedEdges(new Set());
+    },
+    [edit],
+  );
+
+  const centre = () => {
+    const box = canvas.current?.getBoundingClientRect();
+    return box ? screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 3 }) : { x: 0, y: 0 };
+  };
+
+  const add = (type: string) => {
+    const { x, y } = centre();
+    setHistory((current) => {
+      const { doc: next, id } = addNode(current.present, { ...newNode(type, payload.catalog), position: { x: Math.round(x), y: Math.round(y) } });
+      setSelected(new Set([id]));
+      return commit(current, next);
+    });
+    setPanel("node");
+  };
+
+  const paste = useCallback(() => {
+    const copied = clip.current;
+    if (!copied || copied.nodes.length === 0) return;
+    setHistory((current) => {
+      const { doc: next, ids } = pasteNodes(current.present, copied, PASTE_OFFSET);
+      setSelected(new Set(ids));
+      return commit(current, next);
+    });
+  }, []);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (typingInAField(event.target) || !(event.ctrlKey || event.metaKey)) return;
+      const key = event.key.toLowerCase();
+      if (key === "z" && event.shiftKey) setHistory(redo);
+      else if (key === "z" || (key === "y" && !event.shiftKey)) setHistory(key === "z" ? undo : redo);
+      else if (key === "c") clip.current = copyNodes(doc, selected);
+      else if (key === "v") paste();
+      else return;
+      event.preventDefault();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [doc, selected, paste]);
+
+  useEffect(() => {
+    const warn = (event: BeforeUnloadEvent) => {
+      if (dirty) event.preventDefault();
+    };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
+
+  const save = async (): Promise<Problem[] | null> => {
+    setBusy(true);
+    try {
+      const answer = await api.saveDraft(revision, doc);
+      setRevision(answer.revision);
+      setProblems(answer.problems);
+      setSaved(doc);
+      setNotice({
+        kind: "info",
+        text: answer.problems.length ? `Draft saved, with ${answer.problems.length} problem(s) to fix before publishing.` : "Draft saved.",
+      });
+      return answer.problems;
+    } catch (error) {
+      setNotice({ kind: "error", text: failure(error) });
+      return null;
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const publish = async () => {
+    const remaining = dirty ? await save() : problems;
+    if (remaining === null || remaining.length > 0) return;
+    setBusy(true);
+    try {
+      const answer = await api.publish(revision);
+      setNotice({ kind: "info", text: `Published as version ${answer.version}.` });
+      setVersionsKey((key) => key + 1);
+    } catch (error) {
+      if (error instanceof ApiError && error.problems.length > 0) setProblems(error.problems);
+      setNotice({ kind: "error", text: failure(error) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const rollback = async (version: number) => {
+    if (dirty && !window.confirm("Rolling back replaces the draft, and your unsaved changes with it. Go on?")) return;
+    try {
+      const answer = await api.rollback(version);
+      setNotice({ kind: "info", text: `Version ${version} is published again as version ${answer.version}.` });
+      await reload();
+    } catch (error) {
+      setNotice({ kind: "error", text: failure(error) });
+    }
+  };
+
+  const layout = async () => {
+    const next = await autoLayout(doc);
+    edit(() => next);
+    window.requestAnimationFrame(() => void fitView());
+  };
+
+  const only = selected.size === 1 ? nodeById(doc, [...selected][0]) : undefined;
+  const binding: Binding | null = only
+    ? {
+        node: only,
+        set: (path: Path, value: unknown) =>
+          edit(
+            (current) => {
+              const node = nodeById(current, only.id);
+              if (!node) return current;
+              const next = path.length === 0 ? { ...(value as object), id: only.id } : setIn(node, path, value);
+              return replaceNode(current, next as typeof node);
+            },
+            `${only.id}:${pathKey(path)}`,
+          ),
+        unset: (path: Path) =>
+          edit((current) => {
+            const node = nodeById(current, only.id);
+            return node && path.length > 0 ? replaceNode(current, removeIn(node, path)) : current;
+          }, `${only.id}:${pathKey(path)}`),
+      }
+    : null;
+
+  const context = useMemo(() => ({ catalog: payload.catalog, nodeIds: doc.nodes.map((node) => node.id) }), [payload.catalog, doc]);
+
+  return (
+    <EditorContext.Provider value={context}>
+      <div className="fe-editor">
+        <aside className="fe-sidebar">
+          <h3>Flows</h3>
+          <ul className="fe-flows">
+            {payload.flows.map((flow) => (
+              <li key={flow.ref} className={flow.ref === payload.flow.ref ? "fe-current" : undefined}>
+                <a href={`../${encodeURIComponent(flow.ref)}/edit`}>{flow.name}</a> <small>{flow.kind}</small>
+              </li>
+            ))}
+          </ul>
+          <h3>Add a node</h3>
+          <div className="fe-palette">
+            {NODE_TYPES.map((type) => (
+              <button key={type} type="button" onClick={() => add(type)}>
+                {NODE_LABELS[type] ?? type}
+              </button>
+            ))}
+          </div>
+        </aside>
+        <main className="fe-main">
+          <div className="fe-toolbar">
+            <strong>{payload.flow.name}</strong>
+            <span className="fe-status">
+              {dirty ? "unsaved changes" : "saved"} · revision {revision}
+              {payload.published_version !== null && <> · published v{payload.published_version}</>}
+            </span>
+            <button type="button" onClick={() => setHistory(undo)} disabled={history.past.length === 0} title="Ctrl+Z">
+              Undo
+            </button>
+            <button type="button" onClick={() => setHistory(redo)} disabled={history.future.length === 0} title="Ctrl+Shift+Z">
+              Redo
+            </button>
+            <button type="button" onClick={() => void layout()}>
+              Auto layout
+            </button>
+            <button type="button" onClick={() => void save()} disabled={busy || !dirty}>
+              Save draft
+            </button>
+            <button
+              type="button"
+              onClick={() => void publish()}
+              disabled={busy || (!dirty && problems.length > 0)}
+              title={problems.length > 0 ? "Fix the problems first" : undefined}
+            >
+              Publish
+            </button>
+            <button type="button" onClick={() => setPanel(panel === "versions" ? "node" : "versions")}>
+              {panel === "versions" ? "Close versions" : "Versions"}
+            </button>
+          </div>
+          {notice && (
+            <div className={`fe-notice fe-${notice.kind}`} role="status">
+              {notice.text}
+              <button type="button" onClick={() => setNotice(null)} aria-label="Dismiss">
+                ×
+              </button>
+            </div>
+          )}
+          {placed.general.length > 0 && (
+            <ul className="fe-problems">
+              {placed.general.map((problem, index) => (
+                <li key={index}>
+                  {problem.node_id && <code>{problem.node_id}</code>} {describeProblem(problem)}
+                </li>
+              ))}
+            </ul>
+          )}
+          <div className="fe-canvas" ref={canvas}>
+            <ReactFlow
+              nodes={nodes}
+              edges={edges}
+              nodeTypes={nodeTypes}
+              onNodesChange={onNodesChange}
+              onEdgesChange={onEdgesChange}
+              onNodeDragStart={() => setHistory(checkpoint)}
+              onConnect={onConnect}
+              onReconnect={onReconnect}
+              onDelete={onDelete}
+              deleteKeyCode={["Delete", "Backspace"]}
+              fitView
+            >
+              <Background />
+              <Controls />
+              <MiniMap pannable zoomable nodeColor={(node) => ((node as CanvasNode).data.problems.length ? "#d33" : "#7a8")} />
+            </ReactFlow>
+          </div>
+        </main>
+        <aside className="fe-panel">
+          {panel === "versions" ? (
+            <VersionsPanel api={api} refreshKey={versionsKey} onRollback={rollback} onError={(text) => setNotice({ kind: "error", text })} />
+          ) : binding ? (
+            <Inspector
+              b={binding}
+              problems={placed.byNode.get(binding.node.id) ?? []}
+              isStart={doc.start === binding.node.id}
+              onMakeStart={() => edit((current) => setStart(current, binding.node.id))}
+            />
+          ) : (
+            <p className="fe-hint">
+              Select a node to edit it. Drag from an output on the right of a node to another node to connect them; Delete removes
+              what is selected; Ctrl+C / Ctrl+V copy nodes; Ctrl+Z / Ctrl+Shift+Z undo and redo.
+            </p>
+          )}
+        </aside>
+      </div>
+    </EditorContext.Provider>
+  );
+}
+
+function failure(error: unknown): string {
+  if (error instanceof ApiError && error.status === 409) {
+    return `Not saved: someone else saved this flow since you opened it (${error.message}). Your changes are still here; reload the page to see theirs, then make your changes again.`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,89 @@
+// Published versions: the list, what changed from one to the draft, and rolling back to one.
+
+import { useEffect, useState } from "react";
+
+import type { EditorApi } from "../state/api";
+import type { Diff, VersionSummary } from "../state/types";
+
+export function VersionsPanel(props: {
+  api: EditorApi;
+  refreshKey: number;
+  onRollback(version: number): Promise<void>;
+  onError(message: string): void;
+}) {
+  const { api, refreshKey, onRollback, onError } = props;
+  const [versions, setVersions] = useState<VersionSummary[] | null>(null);
+  const [diff, setDiff] = useState<{ from: number; diff: Diff } | null>(null);
+
+  useEffect(() => {
+    api.versions().then(
+      (answer) => setVersions(answer.versions),
+      (error: Error) => onError(error.message),
+    );
+  }, [api, refreshKey, onError]);
+
+  const showDiff = (from: number) =>
+    api.diff(from, "draft").then(
+      (answer) => setDiff({ from, diff: answer }),
+      (error: Error) => onError(error.message),
+    );
+
+  if (versions === null) return <p>Loading versions…</p>;
+  return (
+    <div className="fe-versions">
+      <h3>Versions</h3>
+      {versions.length === 0 && <p>Nothing published yet.</p>}
+      <ul>
+        {versions.map((version) => (
+          <li key={version.number}>
+            <strong>v{version.number}</strong> {new Date(version.published_at).toLocaleString()}
+            {version.published_by && <> by {version.published_by}</>}
+            {version.note && <div className="fe-note">{version.note}</div>}
+            <div>
+              <button type="button" onClick={() => showDiff(version.number)}>
+                Diff to draft
+              </button>
+              <button
+                type="button"
+                onClick={() => {
+                  if (window.confirm(`Publish version ${version.number} again, and make it the draft?`)) {
+                    void onRollback(version.number);
+                  }
+                }}
+              >
+                Roll back
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
+      {diff && (
+        <div className="fe-diff">
+          <h4>From v{diff.from} to the draft</h4>
+          {diff.diff.changes.length === 0 && <p>No node changed.</p>}
+          <ul>
+            {diff.diff.changes.map((change, index) => (
+              <li key={index} className={`fe-change-${change.change}`}>
+                <code>{change.node_id ?? "flow"}</code> {change.change}
+                {change.details.length > 0 && (
+                  <ul>
+                    {change.details.map((detail, at) => (
+                      <li key={at}>{detail}</li>
+                    ))}
+                  </ul>
+                )}
+              </li>
+            ))}
+          </ul>
+          {Object.entries(diff.diff)
+            .filter(([key]) => key !== "changes")
+            .map(([key, value]) => (
+              <p key={key}>
+                {key}: <code>{JSON.stringify(value)}</code>
+              </p>
+            ))}
+        </div>
+      )}
+    </div>
+  );
+}
