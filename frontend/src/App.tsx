@@ -47,6 +47,8 @@ const PASTE_OFFSET = { x: 40, y: 40 };
 interface Notice {
   kind: "info" | "error";
   text: string;
+  /** A copy of the user's document to download, offered when a save was refused. */
+  keep?: FlowDocument;
 }
 
 function typingInAField(target: EventTarget | null): boolean {
@@ -87,6 +89,8 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
   const [notice, setNotice] = useState<Notice | null>(null);
   const [busy, setBusy] = useState(false);
   const [versionsKey, setVersionsKey] = useState(0);
+  // Sizes the canvas measured, which the minimap and fit view need; not part of the document.
+  const [measured, setMeasured] = useState<ReadonlyMap<string, { width: number; height: number }>>(new Map());
   const clip = useRef<Clip | null>(null);
   const canvas = useRef<HTMLDivElement>(null);
 
@@ -99,13 +103,18 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
   );
 
   const placed = useMemo(() => placeProblems(problems, doc.nodes.map((node) => node.id)), [problems, doc]);
-  const nodes = useMemo(() => toCanvasNodes(doc, placed, selected), [doc, placed, selected]);
+  const nodes = useMemo(
+    () => toCanvasNodes(doc, placed, selected).map((node) => ({ ...node, measured: measured.get(node.id) })),
+    [doc, placed, selected, measured],
+  );
   const edges = useMemo(() => toCanvasEdges(doc, selectedEdges), [doc, selectedEdges]);
 
   const onNodesChange = useCallback((changes: NodeChange<CanvasNode>[]) => {
     const picks = new Map<string, boolean>();
+    const sizes = new Map<string, { width: number; height: number }>();
     const moves = changes.flatMap((change) => {
       if (change.type === "select") picks.set(change.id, change.selected);
+      if (change.type === "dimensions" && change.dimensions) sizes.set(change.id, change.dimensions);
       return change.type === "position" && change.position ? [{ id: change.id, position: change.position }] : [];
     });
     if (moves.length > 0) {
@@ -113,6 +122,7 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
         replacePresent(current, moves.reduce((moved, { id, position }) => moveNode(moved, id, position), current.present)),
       );
     }
+    if (sizes.size > 0) setMeasured((current) => new Map([...current, ...sizes]));
     if (picks.size > 0) {
       setSelected((current) => {
         const next = new Set(current);
@@ -223,7 +233,7 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
       });
       return answer.problems;
     } catch (error) {
-      setNotice({ kind: "error", text: failure(error) });
+      setNotice({ kind: "error", text: failure(error), keep: doc });
       return null;
     } finally {
       setBusy(false);
@@ -341,7 +351,17 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
           </div>
           {notice && (
             <div className={`fe-notice fe-${notice.kind}`} role="status">
-              {notice.text}
+              <span>
+                {notice.text}{" "}
+                {notice.keep && (
+                  <a
+                    href={`data:application/json;charset=utf-8,${encodeURIComponent(JSON.stringify(notice.keep, null, 2))}`}
+                    download={`${payload.flow.ref}-draft.json`}
+                  >
+                    Download your version
+                  </a>
+                )}
+              </span>
               <button type="button" onClick={() => setNotice(null)} aria-label="Dismiss">
                 ×
               </button>
@@ -400,7 +420,7 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
 
 function failure(error: unknown): string {
   if (error instanceof ApiError && error.status === 409) {
-    return `Not saved: someone else saved this flow since you opened it (${error.message}). Your changes are still here; reload the page to see theirs, then make your changes again.`;
+    return `Not saved: someone else saved this flow since you opened it (${error.message}). Your changes are still here: download your version to keep it, then reload the page to see theirs.`;
   }
   return error instanceof Error ? error.message : String(error);
 }

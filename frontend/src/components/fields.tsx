@@ -69,18 +69,23 @@ export function TextField(props: {
   const { b, path, label, multiline, optional, variables } = props;
   const raw = getIn(b.node, path);
   const value = typeof raw === "string" ? raw : raw === undefined || raw === null ? "" : String(raw);
-  const input = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
+  // Where the caret last was: picking a variable moves the focus to the picker, and a field
+  // never focused takes the variable at its end.
+  const caret = useRef<{ start: number; end: number } | null>(null);
   const write = (text: string) => (optional && text === "" ? b.unset(path) : b.set(path, text));
   const pick = (name: string) => {
-    const element = input.current;
-    const start = element?.selectionStart ?? value.length;
-    const end = element?.selectionEnd ?? value.length;
-    write(insertAt(value, start, end, name).text);
+    const { start, end } = caret.current ?? { start: value.length, end: value.length };
+    const inserted = insertAt(value, start, end, name);
+    caret.current = { start: inserted.caret, end: inserted.caret };
+    write(inserted.text);
   };
   const common = {
-    ref: input,
     value,
     onChange: (event: { target: { value: string } }) => write(event.target.value),
+    onSelect: (event: { currentTarget: { selectionStart: number | null; selectionEnd: number | null } }) => {
+      const { selectionStart, selectionEnd } = event.currentTarget;
+      if (selectionStart !== null && selectionEnd !== null) caret.current = { start: selectionStart, end: selectionEnd };
+    },
   };
   return (
     <Row label={label}>
