@@ -13,7 +13,7 @@ export function VersionsPanel(props: {
 }) {
   const { api, refreshKey, onRollback, onError } = props;
   const [versions, setVersions] = useState<VersionSummary[] | null>(null);
-  const [diff, setDiff] = useState<{ from: number; diff: Diff } | null>(null);
+  const [diff, setDiff] = useState<{ from: number; to: number | "draft"; diff: Diff } | null>(null);
 
   useEffect(() => {
     api.versions().then(
@@ -22,9 +22,9 @@ export function VersionsPanel(props: {
     );
   }, [api, refreshKey, onError]);
 
-  const showDiff = (from: number) =>
-    api.diff(from, "draft").then(
-      (answer) => setDiff({ from, diff: answer }),
+  const showDiff = (from: number, to: number | "draft") =>
+    api.diff(from, to).then(
+      (answer) => setDiff({ from, to, diff: answer }),
       (error: Error) => onError(error.message),
     );
 
@@ -40,9 +40,14 @@ export function VersionsPanel(props: {
             {version.published_by && <> by {version.published_by}</>}
             {version.note && <div className="fe-note">{version.note}</div>}
             <div>
-              <button type="button" onClick={() => showDiff(version.number)}>
+              <button type="button" onClick={() => showDiff(version.number, "draft")}>
                 Diff to draft
               </button>
+              {version.number > 1 && (
+                <button type="button" onClick={() => showDiff(version.number - 1, version.number)}>
+                  What it changed
+                </button>
+              )}
               <button
                 type="button"
                 onClick={() => {
@@ -59,7 +64,9 @@ export function VersionsPanel(props: {
       </ul>
       {diff && (
         <div className="fe-diff">
-          <h4>From v{diff.from} to the draft</h4>
+          <h4>
+            From v{diff.from} to {diff.to === "draft" ? "the draft" : `v${diff.to}`}
+          </h4>
           {diff.diff.changes.length === 0 && <p>No node changed.</p>}
           <ul>
             {diff.diff.changes.map((change, index) => (
