@@ -233,7 +233,7 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
       });
       return answer.problems;
     } catch (error) {
-      setNotice({ kind: "error", text: failure(error), keep: doc });
+      setNotice({ kind: "error", text: refusedSave(error), keep: doc });
       return null;
     } finally {
       setBusy(false);
@@ -419,8 +419,11 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
 }
 
 function failure(error: unknown): string {
-  if (error instanceof ApiError && error.status === 409) {
-    return `Not saved: someone else saved this flow since you opened it (${error.message}). Your changes are still here: download your version to keep it, then reload the page to see theirs.`;
-  }
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Why a save was refused; a conflict keeps the user's document for them to download. */
+function refusedSave(error: unknown): string {
+  const conflict = error instanceof ApiError && error.status === 409;
+  return conflict ? `${error.message} Your changes are still here: download them before you reload.` : failure(error);
 }

@@ -82,13 +82,15 @@ export function VersionsPanel(props: {
               </li>
             ))}
           </ul>
-          {Object.entries(diff.diff)
-            .filter(([key]) => key !== "changes")
-            .map(([key, value]) => (
-              <p key={key}>
-                {key}: <code>{JSON.stringify(value)}</code>
-              </p>
-            ))}
+          {[...diff.diff.start, ...diff.diff.triggers].length > 0 && (
+            <ul>
+              {[...diff.diff.start, ...diff.diff.triggers].map((detail, index) => (
+                <li key={index} className="fe-change-changed">
+                  {detail}
+                </li>
+              ))}
+            </ul>
+          )}
         </div>
       )}
     </div>

@@ -82,5 +82,6 @@ export interface Change {
 
 export interface Diff {
   changes: Change[];
-  [extra: string]: unknown;
+  start: string[];
+  triggers: string[];
 }
