@@ -82,6 +82,8 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
   const [history, setHistory] = useState<History<FlowDocument>>(() => startHistory(payload.draft));
   const [saved, setSaved] = useState<FlowDocument>(payload.draft);
   const [revision, setRevision] = useState(payload.revision);
+  // The revision a save just got, for a publish that follows it before the next render.
+  const revisionRef = useRef(payload.revision);
   const [problems, setProblems] = useState<Problem[]>(payload.problems);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
@@ -223,7 +225,8 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
   const save = async (): Promise<Problem[] | null> => {
     setBusy(true);
     try {
-      const answer = await api.saveDraft(revision, doc);
+      const answer = await api.saveDraft(revisionRef.current, doc);
+      revisionRef.current = answer.revision;
       setRevision(answer.revision);
       setProblems(answer.problems);
       setSaved(doc);
@@ -243,9 +246,11 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
   const publish = async () => {
     const remaining = dirty ? await save() : problems;
     if (remaining === null || remaining.length > 0) return;
+    const note = window.prompt("A note for this version (optional):", "");
+    if (note === null) return;
     setBusy(true);
     try {
-      const answer = await api.publish(revision);
+      const answer = await api.publish(revisionRef.current, note);
       setNotice({ kind: "info", text: `Published as version ${answer.version}.` });
       setVersionsKey((key) => key + 1);
     } catch (error) {

@@ -16,7 +16,7 @@ export class ApiError extends Error {
 export interface EditorApi {
   load(): Promise<EditorPayload>;
   saveDraft(revision: number, definition: FlowDocument): Promise<{ revision: number; problems: Problem[] }>;
-  publish(revision: number): Promise<{ version: number }>;
+  publish(revision: number, note: string): Promise<{ version: number }>;
   versions(): Promise<{ versions: VersionSummary[] }>;
   diff(from: number, to: number | "draft"): Promise<Diff>;
   rollback(version: number): Promise<{ version: number }>;
@@ -47,7 +47,7 @@ export function editorApi(base: string, csrf: string, fetcher: typeof fetch = fe
   return {
     load: () => call("GET", "/editor"),
     saveDraft: (revision, definition) => call("PUT", "/draft", { revision, definition }),
-    publish: (revision) => call("POST", "/publish", { revision }),
+    publish: (revision, note) => call("POST", "/publish", { revision, note }),
     versions: () => call("GET", "/versions"),
     diff: (from, to) => call("GET", `/diff?from=${from}&to=${to}`),
     rollback: (version) => call("POST", "/rollback", { version }),
