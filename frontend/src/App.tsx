@@ -19,7 +19,7 @@ import { FlowNodeView } from "./components/FlowNodeView";
 import { Inspector } from "./components/Inspector";
 import { VersionsPanel } from "./components/VersionsPanel";
 import { ApiError, type EditorApi } from "./state/api";
-import { NODE_LABELS, newNode } from "./state/drafts";
+import { NODE_LABELS, newNode, paletteTypes } from "./state/drafts";
 import {
   addNode,
   connect,
@@ -300,7 +300,10 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
       }
     : null;
 
-  const context = useMemo(() => ({ catalog: payload.catalog, nodeIds: doc.nodes.map((node) => node.id) }), [payload.catalog, doc]);
+  const context = useMemo(
+    () => ({ catalog: payload.catalog, kind: payload.flow.kind, nodeIds: doc.nodes.map((node) => node.id) }),
+    [payload.catalog, payload.flow.kind, doc],
+  );
 
   return (
     <EditorContext.Provider value={context}>
@@ -316,7 +319,7 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
           </ul>
           <h3>Add a node</h3>
           <div className="fe-palette">
-            {NODE_TYPES.map((type) => (
+            {paletteTypes(NODE_TYPES, payload.flow.kind, payload.catalog.node_types).map((type) => (
               <button key={type} type="button" onClick={() => add(type)}>
                 {NODE_LABELS[type] ?? type}
               </button>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { ApiError, editorApi } from "../src/state/api";
-import { newNode } from "../src/state/drafts";
+import { newNode, paletteTypes } from "../src/state/drafts";
 import {
   addNode,
   connect,
@@ -15,9 +15,10 @@ import {
 import { toCanvasEdges, toCanvasNodes } from "../src/state/graph";
 import { commit, checkpoint, redo, replacePresent, startHistory, undo } from "../src/state/history";
 import { autoLayout } from "../src/state/layout";
-import { portsOf } from "../src/state/ports";
+import { NODE_TYPES, portsOf } from "../src/state/ports";
 import { placeProblems } from "../src/state/problems";
 import type { FlowDocument } from "../src/state/types";
+import { getIn, parsePathKey, removeIn, setIn } from "../src/state/paths";
 import { insertAt, variableGroups } from "../src/state/variables";
 
 const catalog = {
@@ -292,5 +293,60 @@ describe("api", () => {
     expect(calls[0].init.method).toBe("PUT");
     expect((calls[0].init.headers as Record<string, string>)["X-CSRF-Token"]).toBe("tok");
     expect(JSON.parse(calls[0].init.body as string)).toEqual({ revision: 3, definition: sample() });
+  });
+});
+
+describe("palette", () => {
+  it("offers every node type in a main flow, and no talking ones in a workflow", () => {
+    expect(paletteTypes(NODE_TYPES, "main", {})).toEqual(NODE_TYPES);
+    const workflow = paletteTypes(NODE_TYPES, "workflow", {});
+    expect(workflow).toContain("action");
+    expect(workflow).not.toContain("send_message");
+    expect(workflow).not.toContain("knowledge_answer");
+  });
+
+  it("offers only the types the server lists", () => {
+    expect(paletteTypes(NODE_TYPES, "sub", { delay: {}, go_to: {}, teleport: {} })).toEqual(["delay", "go_to"]);
+  });
+});
+
+describe("paths", () => {
+  it("writes a copy along the path and shares the rest", () => {
+    const doc = sample();
+    const next = setIn(doc, ["nodes", 1, "question"], "Phone?");
+    expect(getIn(next, ["nodes", 1, "question"])).toBe("Phone?");
+    expect(doc.nodes[1].question).toBe("Your email?");
+    expect(next.nodes[0]).toBe(doc.nodes[0]);
+  });
+
+  it("removes a key or a list item", () => {
+    const node = sample().nodes[1];
+    expect(removeIn(node, ["var_ns"])).not.toHaveProperty("var_ns");
+    const hello = removeIn(sample().nodes[0], ["messages", 0]);
+    expect((hello.messages as unknown[]).length).toBe(1);
+    expect(parsePathKey("messages.0.buttons.1.action.node")).toEqual(["messages", 0, "buttons", 1, "action", "node"]);
+  });
+});
+
+describe("api answers", () => {
+  function answering(status: number, body: unknown, seen: RequestInit[] = []) {
+    return (async (_url: string, init: RequestInit) => {
+      seen.push(init);
+      return new Response(JSON.stringify(body), { status });
+    }) as unknown as typeof fetch;
+  }
+
+  it("reads without a CSRF token", async () => {
+    const seen: RequestInit[] = [];
+    await editorApi("/api", "tok", answering(200, { versions: [] }, seen)).versions();
+    expect(seen[0].method).toBe("GET");
+    expect(seen[0].headers as Record<string, string>).not.toHaveProperty("X-CSRF-Token");
+  });
+
+  it("hands on the problems of a refused publish", async () => {
+    const problems = [{ node_id: "a", path: "next", message: "names no node" }];
+    const api = editorApi("/api", "tok", answering(422, { message: "Fix these first.", problems }));
+    const failure = (await api.publish(1, "").catch((error: unknown) => error)) as ApiError;
+    expect([failure.status, failure.message, failure.problems]).toEqual([422, "Fix these first.", problems]);
   });
 });

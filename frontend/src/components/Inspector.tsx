@@ -432,6 +432,7 @@ function Outputs({ b }: { b: Binding }) {
 
 function TypeFields({ b }: { b: Binding }) {
   const options = useCatalogOptions();
+  const { kind } = useEditorContext();
   const node = b.node;
   switch (node.type) {
     case "send_message":
@@ -513,7 +514,9 @@ function TypeFields({ b }: { b: Binding }) {
         </>
       );
     case "return":
-      return (
+      return kind !== "function" ? (
+        <p className="fe-hint">Ends the flow here.</p>
+      ) : (
         <>
           <TextField b={b} path={["output"]} label="Output" optional />
           <JsonField b={b} path={["value"]} label="Value (JSON)" />

@@ -15,6 +15,8 @@ export interface Binding {
 
 export interface EditorContextValue {
   catalog: Catalog;
+  /** The flow's kind: main, sub, workflow or function. */
+  kind: string;
   nodeIds: string[];
 }
 

@@ -127,3 +127,22 @@ export function newButtonAction(type: string, catalog: DraftCatalog): Obj {
   };
   return actions[type] ?? actions.go_to;
 }
+
+// What a workflow, which runs with nobody to talk to, cannot hold (flows/document.py says why).
+const NOT_IN_WORKFLOWS = new Set([
+  "send_message",
+  "user_input",
+  "products",
+  "cart",
+  "whatsapp_template",
+  "knowledge_answer",
+]);
+
+/** The node types the palette offers for a flow of `kind`: those the editor draws that the
+ * server also lists (when it lists any), less what that kind of flow may not hold. */
+export function paletteTypes(known: readonly string[], kind: string, served: Record<string, unknown>): string[] {
+  const listed = Object.keys(served);
+  return known.filter(
+    (type) => (listed.length === 0 || listed.includes(type)) && !(kind === "workflow" && NOT_IN_WORKFLOWS.has(type)),
+  );
+}
