@@ -43,6 +43,8 @@ import type { EditorPayload, FlowDocument, Path, Problem } from "./state/types";
 
 const nodeTypes = { flow: FlowNodeView };
 const PASTE_OFFSET = { x: 40, y: 40 };
+// The drag data type of a node type dragged from the palette onto the canvas.
+const PALETTE_DRAG = "application/x-konversation-node-type";
 
 interface Notice {
   kind: "info" | "error";
@@ -179,8 +181,8 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
     return box ? screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 3 }) : { x: 0, y: 0 };
   };
 
-  const add = (type: string) => {
-    const { x, y } = centre();
+  const add = (type: string, at: { x: number; y: number } = centre()) => {
+    const { x, y } = at;
     setHistory((current) => {
       const { doc: next, id } = addNode(current.present, { ...newNode(type, payload.catalog), position: { x: Math.round(x), y: Math.round(y) } });
       setSelected(new Set([id]));
@@ -320,7 +322,16 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
           <h3>Add a node</h3>
           <div className="fe-palette">
             {paletteTypes(NODE_TYPES, payload.flow.kind, payload.catalog.node_types).map((type) => (
-              <button key={type} type="button" onClick={() => add(type)}>
+              <button
+                key={type}
+                type="button"
+                draggable
+                onDragStart={(event) => {
+                  event.dataTransfer.setData(PALETTE_DRAG, type);
+                  event.dataTransfer.effectAllowed = "copy";
+                }}
+                onClick={() => add(type)}
+              >
                 {NODE_LABELS[type] ?? type}
               </button>
             ))}
@@ -384,7 +395,19 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
               ))}
             </ul>
           )}
-          <div className="fe-canvas" ref={canvas}>
+          <div
+            className="fe-canvas"
+            ref={canvas}
+            onDragOver={(event) => {
+              if (event.dataTransfer.types.includes(PALETTE_DRAG)) event.preventDefault();
+            }}
+            onDrop={(event) => {
+              const type = event.dataTransfer.getData(PALETTE_DRAG);
+              if (!type) return;
+              event.preventDefault();
+              add(type, screenToFlowPosition({ x: event.clientX, y: event.clientY }));
+            }}
+          >
             <ReactFlow
               nodes={nodes}
               edges={edges}

@@ -33,6 +33,7 @@ export function VersionsPanel(props: {
     <div className="fe-versions">
       <h3>Versions</h3>
       {versions.length === 0 && <p>Nothing published yet.</p>}
+      {versions.length > 0 && <Compare versions={versions} onCompare={showDiff} />}
       <ul>
         {versions.map((version) => (
           <li key={version.number}>
@@ -93,6 +94,41 @@ export function VersionsPanel(props: {
           )}
         </div>
       )}
+    </div>
+  );
+}
+
+/** Picks any two versions (or a version and the draft) to compare. */
+function Compare(props: { versions: VersionSummary[]; onCompare(from: number, to: number | "draft"): void }) {
+  const { versions, onCompare } = props;
+  const oldest = versions[versions.length - 1].number;
+  const [from, setFrom] = useState(oldest);
+  const [to, setTo] = useState<number | "draft">("draft");
+  return (
+    <div className="fe-compare">
+      <select aria-label="From version" value={from} onChange={(event) => setFrom(Number(event.target.value))}>
+        {versions.map((version) => (
+          <option key={version.number} value={version.number}>
+            v{version.number}
+          </option>
+        ))}
+      </select>
+      {" → "}
+      <select
+        aria-label="To version"
+        value={to}
+        onChange={(event) => setTo(event.target.value === "draft" ? "draft" : Number(event.target.value))}
+      >
+        <option value="draft">draft</option>
+        {versions.map((version) => (
+          <option key={version.number} value={version.number}>
+            v{version.number}
+          </option>
+        ))}
+      </select>{" "}
+      <button type="button" onClick={() => onCompare(from, to)}>
+        Compare
+      </button>
     </div>
   );
 }
