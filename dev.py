@@ -3,7 +3,9 @@
 
     python3 dev.py serve [ARGS]   install requirements/app.txt, run `konversation serve ARGS`
     python3 dev.py test [ARGS]    install requirements/test.txt and Chromium, run pytest -n 2 ARGS
-    python3 dev.py check          ruff, ruff format, mypy and `alembic check`
+                                  (without ARGS, the flow editor's Vitest tests first)
+    python3 dev.py check          ruff, ruff format, mypy, `alembic check` and the flow editor's
+                                  bundle against its source
 
 Standard library only, so any Python 3.11 runs it. Everything goes into `.venv`, from the
 hash-pinned files in requirements/ (`pip install --require-hashes`); the install is redone only
@@ -29,6 +31,7 @@ STAMP = VENV / "konversation-requirements.sha256"
 REQUIREMENTS = ROOT / "requirements"
 APP, TEST, BUILD = (REQUIREMENTS / f"{name}.txt" for name in ("app", "test", "build"))
 CHROMIUM = Path("/usr/bin/chromium")
+FRONTEND = ROOT / "scripts" / "frontend.sh"
 
 # Run by the venv's Python: `alembic check` against the database URL given as argv[1].
 ALEMBIC_CHECK = """
@@ -122,10 +125,22 @@ def serve(args: list[str]) -> None:
     exec_venv("konversation", "serve", *args)
 
 
+def frontend(*steps: str) -> None:
+    """Steps of the flow editor's front end (scripts/frontend.sh), with Debian's Node.js and npm
+    installed when npm is missing."""
+    if shutil.which("npm") is None:
+        apt_install("nodejs", "npm")
+    for step in steps:
+        say(f"flow editor: {step}")
+        run("bash", FRONTEND, step)
+
+
 def test(args: list[str]) -> None:
     install(TEST)
     if not CHROMIUM.exists():
         apt_install("chromium")
+    if not args:  # the whole suite: the editor's own tests too
+        frontend("install", "test")
     say("running pytest")
     exec_venv("python", "-m", "pytest", "-n", "2", *args)
 
@@ -152,6 +167,10 @@ def check(args: list[str]) -> None:
         env = {**os.environ, "KONVERSATION_DATABASE_URL": url}
         if step("konversation migrate (temporary SQLite)", "konversation", "migrate", env=env):
             step("alembic check", "python", "-c", ALEMBIC_CHECK, url, env=env)
+    try:
+        frontend("install", "check")
+    except subprocess.CalledProcessError:
+        failed.append("the flow editor's bundle")
     if failed:
         sys.exit(f"dev.py: failed: {'; '.join(failed)}")
     say("all checks passed")
