@@ -84,6 +84,7 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
   const [history, setHistory] = useState<History<FlowDocument>>(() => startHistory(payload.draft));
   const [saved, setSaved] = useState<FlowDocument>(payload.draft);
   const [revision, setRevision] = useState(payload.revision);
+  const [published, setPublished] = useState(payload.published_version);
   // The revision a save just got, for a publish that follows it before the next render.
   const revisionRef = useRef(payload.revision);
   const [problems, setProblems] = useState<Problem[]>(payload.problems);
@@ -254,6 +255,7 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
     try {
       const answer = await api.publish(revisionRef.current, note);
       setNotice({ kind: "info", text: `Published as version ${answer.version}.` });
+      setPublished(answer.version);
       setVersionsKey((key) => key + 1);
     } catch (error) {
       if (error instanceof ApiError && error.problems.length > 0) setProblems(error.problems);
@@ -342,7 +344,7 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
             <strong>{payload.flow.name}</strong>
             <span className="fe-status">
               {dirty ? "unsaved changes" : "saved"} · revision {revision}
-              {payload.published_version !== null && <> · published v{payload.published_version}</>}
+              {published !== null && <> · published v{published}</>}
             </span>
             <button type="button" onClick={() => setHistory(undo)} disabled={history.past.length === 0} title="Ctrl+Z">
               Undo

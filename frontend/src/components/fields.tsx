@@ -81,7 +81,10 @@ export function TextField(props: {
     caret.current = { start: inserted.caret, end: inserted.caret };
     write(inserted.text);
   };
+  // Named by the label alone: the label also holds the variable picker, whose options would
+  // otherwise become part of the field's name.
   const common = {
+    "aria-label": label,
     value,
     onChange: (event: { target: { value: string } }) => write(event.target.value),
     onSelect: (event: { currentTarget: { selectionStart: number | null; selectionEnd: number | null } }) => {

@@ -1,0 +1,85 @@
+"""The flow editor in a real browser: the demo's main flow opens on the canvas, a message added
+from the palette and emptied is refused with the problem on its node, and once written it is
+saved as a draft that the live bot does not run until it is published.
+
+Chromium (Debian's) drives the dashboard served on loopback, signed in as the demo's owner.
+"""
+
+from __future__ import annotations
+
+import pytest
+from dashboard_browsing import Browsing
+from playwright.async_api import Dialog, Page, expect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from konversation.db import session_scope
+from konversation.demo import DemoSecrets
+from konversation.flows.models import MAIN_FLOW_NUMBER, Flow, FlowVersion
+
+pytestmark = pytest.mark.browser
+
+ADDED = "Thanks for stopping by!"
+
+
+async def _main_flow(sessions: async_sessionmaker[AsyncSession], bot_id: int) -> Flow:
+    async with session_scope(sessions) as session:
+        return await session.scalar(
+            select(Flow).where(Flow.bot_id == bot_id, Flow.number == MAIN_FLOW_NUMBER)
+        ) or pytest.fail("the demo has a main flow")
+
+
+def _texts(flow: Flow) -> list[str]:
+    return [
+        message.get("text", "")
+        for node in flow.definition["nodes"]
+        for message in node.get("messages", [])
+    ]
+
+
+async def _with_a_note(dialog: Dialog) -> None:
+    await dialog.accept("Thank visitors")
+
+
+async def test_a_message_is_added_checked_saved_and_published_from_the_canvas(
+    owner_page: Page,
+    browser_context: Browsing,
+    demo: DemoSecrets,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    page = owner_page
+    await page.get_by_role("navigation", name="Sections").get_by_role("link", name="Flows").click()
+    await page.get_by_role("link", name="Edit").first.click()
+
+    canvas = page.locator(".fe-canvas")
+    await expect(canvas.get_by_text("Greeting", exact=True)).to_be_visible()
+    await expect(canvas.get_by_text("Favourite colour", exact=True)).to_be_visible()
+
+    await page.get_by_role("button", name="Send message", exact=True).click()
+    await canvas.get_by_text("Hello {{first_name}}!").click()
+    text = page.get_by_role("textbox", name="Text", exact=True)
+    await text.fill("")
+    await page.get_by_role("button", name="Save draft").click()
+    await expect(page.locator(".fe-has-problems")).to_have_count(1)
+    await expect(page.get_by_role("button", name="Publish")).to_be_disabled()
+
+    await text.fill(ADDED)
+    await page.get_by_role("button", name="Save draft").click()
+    await expect(page.locator(".fe-has-problems")).to_have_count(0)
+    await expect(page.locator(".fe-status")).to_contain_text("saved")
+    assert ADDED not in _texts(await _main_flow(sessions, demo.bot_id))  # a draft only
+
+    page.once("dialog", _with_a_note)
+    await page.get_by_role("button", name="Publish").click()
+    await expect(page.get_by_role("status")).to_contain_text("Published as version 2.")
+    await expect(page.locator(".fe-status")).to_contain_text("published v2")
+    flow = await _main_flow(sessions, demo.bot_id)
+    assert ADDED in _texts(flow)
+    async with session_scope(sessions) as session:
+        latest = await session.scalar(
+            select(FlowVersion).where(FlowVersion.flow_id == flow.id, FlowVersion.number == 2)
+        )
+    assert latest is not None
+    assert (latest.note, latest.published_by) == ("Thank visitors", "Demo Owner")
+    assert browser_context.network.blocked == []
+    assert browser_context.page_errors == []
