@@ -32,14 +32,16 @@ from konversation.settings import Settings
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
-PAGES = (
-    ("dashboard-home", "/dashboard"),
-    ("dashboard-keys", "/dashboard/keys"),
-    ("dashboard-bots", "/dashboard/bots"),
-    ("dashboard-flows", "/dashboard/flows"),
-    ("dashboard-flow-diagram", "/dashboard/flows/main"),
-    ("dashboard-subscribers", "/dashboard/subscribers"),
-    ("dashboard-orders", "/dashboard/shop/orders"),
+# Each page by name, its path, and for pages drawn by a script what shows they are drawn.
+PAGES: tuple[tuple[str, str, str | None], ...] = (
+    ("dashboard-home", "/dashboard", None),
+    ("dashboard-keys", "/dashboard/keys", None),
+    ("dashboard-bots", "/dashboard/bots", None),
+    ("dashboard-flows", "/dashboard/flows", None),
+    ("dashboard-flow-diagram", "/dashboard/flows/main", None),
+    ("dashboard-flow-editor", "/dashboard/flows/main/edit", ".fe-canvas .react-flow__node"),
+    ("dashboard-subscribers", "/dashboard/subscribers", None),
+    ("dashboard-orders", "/dashboard/shop/orders", None),
 )
 
 
@@ -122,8 +124,10 @@ async def main(output: Path) -> None:
                 page = await (await browser.new_context(viewport=VIEWPORT)).new_page()
                 await chat(page, base_url, secrets.web_chat_uid, output)
                 await log_in(page, base_url, secrets)
-                for name, path in PAGES:
+                for name, path, drawn in PAGES:
                     await page.goto(base_url + path)
+                    if drawn is not None:
+                        await page.locator(drawn).first.wait_for()
                     await page.screenshot(path=output / f"{name}.png", full_page=False)
                     print(f"saved {output / name}.png")
                 await browser.close()
