@@ -1,6 +1,7 @@
 """The flow editor in a real browser: the demo's main flow opens on the canvas, a message added
 from the palette and emptied is refused with the problem on its node, and once written it is
-saved as a draft that the live bot does not run until it is published.
+saved as a draft that the live bot does not run until it is published; a published greeting
+reaches the web chat, and rolling back brings the old one back.
 
 Chromium (Debian's) drives the dashboard served on loopback, signed in as the demo's owner.
 """
@@ -81,5 +82,45 @@ async def test_a_message_is_added_checked_saved_and_published_from_the_canvas(
         )
     assert latest is not None
     assert (latest.note, latest.published_by) == ("Thank visitors", "Demo Owner")
+    assert browser_context.network.blocked == []
+    assert browser_context.page_errors == []
+
+
+async def _confirm(dialog: Dialog) -> None:
+    await dialog.accept()
+
+
+async def _say_hi(chat: Page) -> None:
+    await chat.get_by_label("Message").fill("hi")
+    await chat.get_by_role("button", name="Send").click()
+
+
+async def test_a_published_greeting_reaches_the_web_chat_and_a_rollback_brings_the_old_back(
+    owner_page: Page, browser_context: Browsing, demo: DemoSecrets, dashboard_url: str
+) -> None:
+    page = owner_page
+    await page.goto(f"{dashboard_url}/dashboard/flows/main/edit")
+    canvas = page.locator(".fe-canvas")
+    await canvas.get_by_text("Hi {{first_name|there}}! Welcome to the demo bot.").click()
+    await page.get_by_role("textbox", name="Text", exact=True).fill("Hello from version two!")
+    page.once("dialog", _with_a_note)
+    await page.get_by_role("button", name="Publish").click()
+    await expect(page.get_by_role("status")).to_contain_text("Published as version 2.")
+
+    chat = await browser_context.context.new_page()
+    await chat.goto(f"{dashboard_url}/webchat/{demo.web_chat_uid}")
+    await _say_hi(chat)
+    await expect(chat.get_by_text("Hello from version two!")).to_be_visible()
+
+    await page.get_by_role("button", name="Versions").click()
+    first = page.locator(".fe-versions li").filter(has_text="v1")
+    page.once("dialog", _confirm)
+    await first.get_by_role("button", name="Roll back").click()
+    await expect(page.get_by_role("status")).to_contain_text(
+        "Version 1 is published again as version 3."
+    )
+
+    await _say_hi(chat)
+    await expect(chat.get_by_text("Welcome to the demo bot.")).to_have_count(1)
     assert browser_context.network.blocked == []
     assert browser_context.page_errors == []
