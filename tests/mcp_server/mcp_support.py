@@ -20,11 +20,18 @@ from konversation.app import create_app
 from konversation.settings import Settings
 from loopback import serving
 
+# A quarter into a second: with the limiter's clock stopped here, every call counts in one window.
+STOPPED_CLOCK = 1_800_000_000.25
+
 
 @contextlib.contextmanager
-def mcp_server(settings: Settings, **overrides: Any) -> Iterator[str]:
-    """The whole app served on loopback; yields the URL of its `/mcp` endpoint."""
-    with serving(create_app(settings.model_copy(update=overrides))) as base_url:
+def mcp_server(settings: Settings, *, stop_clock: bool = False, **overrides: Any) -> Iterator[str]:
+    """The whole app served on loopback; yields the URL of its `/mcp` endpoint. `stop_clock`
+    stops the rate limiter's clock, so that a limit is reached whatever the machine's pace."""
+    app = create_app(settings.model_copy(update=overrides))
+    if stop_clock:
+        app.state.rate_limiter.clock = lambda: STOPPED_CLOCK
+    with serving(app) as base_url:
         yield f"{base_url}/mcp"
 
 

@@ -103,7 +103,7 @@ async def test_a_refused_call_is_a_tool_error_with_the_apis_status_and_message(
 
 
 async def test_the_rate_limit_is_a_tool_error(settings: Settings, tenant: Tenant) -> None:
-    with mcp_server(settings, rate_limit_writes=1) as url:
+    with mcp_server(settings, stop_clock=True, rate_limit_writes=1) as url:
         async with http_client(url, tenant.token) as client:
             first = await client.call_tool("flow_create_tag", {"name": "First"})
             second = await client.call_tool("flow_create_tag", {"name": "Second"})
