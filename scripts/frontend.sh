@@ -25,9 +25,9 @@ case "${1:-}" in
         npm test
         ;;
     check)
-        if grep -q '"resolved"' package-lock.json; then
-            echo "package-lock.json names where packages were downloaded from; keep .npmrc's" \
-                "omit-lockfile-registry-resolved and run npm install again" >&2
+        if grep -qE '"resolved"|https?:' package-lock.json; then
+            echo "package-lock.json names addresses (downloads or funding pages): keep .npmrc's" \
+                "omit-lockfile-registry-resolved and drop the \"funding\" entries npm adds" >&2
             exit 1
         fi
         scratch=$(mktemp -d)
