@@ -17,6 +17,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { EditorContext, type Binding } from "./components/fields";
 import { FlowNodeView } from "./components/FlowNodeView";
 import { Inspector } from "./components/Inspector";
+import { PreviewPanel } from "./components/PreviewPanel";
 import { VersionsPanel } from "./components/VersionsPanel";
 import { ApiError, type EditorApi } from "./state/api";
 import { NODE_LABELS, newNode, paletteTypes } from "./state/drafts";
@@ -36,10 +37,11 @@ import {
 import { toCanvasEdges, toCanvasNodes, type CanvasNode } from "./state/graph";
 import { checkpoint, commit, redo, replacePresent, startHistory, undo, type History } from "./state/history";
 import { autoLayout } from "./state/layout";
+import { NO_TRAIL, followTrail, type Trail } from "./state/preview";
 import { pathKey, removeIn, setIn } from "./state/paths";
 import { NODE_TYPES } from "./state/ports";
 import { describeProblem, placeProblems } from "./state/problems";
-import type { EditorPayload, FlowDocument, Path, Problem } from "./state/types";
+import type { EditorPayload, FlowDocument, Path, PreviewState, Problem } from "./state/types";
 
 const nodeTypes = { flow: FlowNodeView };
 const PASTE_OFFSET = { x: 40, y: 40 };
@@ -90,7 +92,8 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
   const [problems, setProblems] = useState<Problem[]>(payload.problems);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
-  const [panel, setPanel] = useState<"node" | "versions">("node");
+  const [panel, setPanel] = useState<"node" | "versions" | "preview">("node");
+  const [trail, setTrail] = useState<Trail>(NO_TRAIL);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [busy, setBusy] = useState(false);
   const [versionsKey, setVersionsKey] = useState(0);
@@ -109,8 +112,8 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
 
   const placed = useMemo(() => placeProblems(problems, doc.nodes.map((node) => node.id)), [problems, doc]);
   const nodes = useMemo(
-    () => toCanvasNodes(doc, placed, selected).map((node) => ({ ...node, measured: measured.get(node.id) })),
-    [doc, placed, selected, measured],
+    () => toCanvasNodes(doc, placed, selected, panel === "preview" ? trail : NO_TRAIL).map((node) => ({ ...node, measured: measured.get(node.id) })),
+    [doc, placed, selected, measured, panel, trail],
   );
   const edges = useMemo(() => toCanvasEdges(doc, selectedEdges), [doc, selectedEdges]);
 
@@ -265,6 +268,18 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
     }
   };
 
+  const ensureSaved = async (): Promise<boolean> => {
+    const remaining = dirty ? await save() : problems;
+    return remaining !== null && remaining.length === 0;
+  };
+
+  const followPreview = useCallback((state: PreviewState, restarted: boolean) => setTrail((current) => followTrail(current, state, restarted)), []);
+
+  const togglePanel = (shown: "versions" | "preview") => {
+    setPanel(panel === shown ? "node" : shown);
+    setTrail(NO_TRAIL);
+  };
+
   const rollback = async (version: number) => {
     if (dirty && !window.confirm("Rolling back replaces the draft, and your unsaved changes with it. Go on?")) return;
     try {
@@ -366,7 +381,10 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
             >
               Publish
             </button>
-            <button type="button" onClick={() => setPanel(panel === "versions" ? "node" : "versions")}>
+            <button type="button" onClick={() => togglePanel("preview")}>
+              {panel === "preview" ? "Close preview" : "Preview"}
+            </button>
+            <button type="button" onClick={() => togglePanel("versions")}>
               {panel === "versions" ? "Close versions" : "Versions"}
             </button>
           </div>
@@ -430,7 +448,9 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
           </div>
         </main>
         <aside className="fe-panel">
-          {panel === "versions" ? (
+          {panel === "preview" ? (
+            <PreviewPanel api={api} ensureSaved={ensureSaved} onState={followPreview} onProblems={setProblems} />
+          ) : panel === "versions" ? (
             <VersionsPanel api={api} refreshKey={versionsKey} onRollback={rollback} onError={(text) => setNotice({ kind: "error", text })} />
           ) : binding ? (
             <Inspector

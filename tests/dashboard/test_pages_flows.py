@@ -31,6 +31,25 @@ async def test_the_list_shows_the_main_flow_and_the_sub_flows(
     assert f'href="/dashboard/flows/f{demo.bot_id}s1"' in page.text
 
 
+async def test_a_new_sub_flow_is_empty_and_opens_in_the_editor(
+    owner: DashboardClient, demo: DemoSecrets, session: AsyncSession
+) -> None:
+    answer = await owner.post("/dashboard/flows/new", {"name": "Survey"})
+
+    flow = await SUB_FLOWS.find_by_name(session, demo.bot_id, "Survey")
+    assert flow is not None
+    assert (flow.definition["nodes"], flow.published_version) == ([], 1)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/dashboard/flows/f{demo.bot_id}s{flow.number}/edit"
+
+
+async def test_a_new_sub_flow_needs_a_name(owner: DashboardClient) -> None:
+    answer = await owner.post("/dashboard/flows/new", {"name": "  "})
+
+    assert answer.status_code == 422
+    assert "The name field is required." in text_of(answer)
+
+
 async def test_the_export_is_a_download_of_the_bots_flow_document(
     owner: DashboardClient, demo: DemoSecrets
 ) -> None:

@@ -24,9 +24,11 @@ function summary(node: FlowNodeDoc): string {
 }
 
 export function FlowNodeView({ data, selected }: NodeProps<CanvasNode>) {
-  const { doc, ports, problems, isStart } = data;
+  const { doc, ports, problems, isStart, active, visited } = data;
   const classes = ["fe-node", `fe-node-${doc.type}`];
   if (selected) classes.push("fe-selected");
+  if (active) classes.push("fe-active");
+  else if (visited) classes.push("fe-visited");
   if (problems.length > 0) classes.push("fe-has-problems");
   return (
     <div className={classes.join(" ")}>

@@ -1,7 +1,7 @@
 // The editor's calls to the dashboard's JSON endpoints, same-origin with the session cookie;
 // changes carry the session's CSRF token in X-CSRF-Token.
 
-import type { Diff, EditorPayload, FlowDocument, Problem, VersionSummary } from "./types";
+import type { Diff, EditorPayload, FlowDocument, PreviewSaid, PreviewState, Problem, VersionSummary } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -20,6 +20,11 @@ export interface EditorApi {
   versions(): Promise<{ versions: VersionSummary[] }>;
   diff(from: number, to: number | "draft"): Promise<Diff>;
   rollback(version: number): Promise<{ version: number }>;
+  /** The preview as it stands, without running anything. */
+  preview(): Promise<PreviewState>;
+  /** Runs the saved draft from its start for the owner's test subscriber. */
+  restartPreview(): Promise<PreviewState>;
+  sayInPreview(said: PreviewSaid): Promise<PreviewState>;
 }
 
 export function editorApi(base: string, csrf: string, fetcher: typeof fetch = fetch): EditorApi {
@@ -51,5 +56,8 @@ export function editorApi(base: string, csrf: string, fetcher: typeof fetch = fe
     versions: () => call("GET", "/versions"),
     diff: (from, to) => call("GET", `/diff?from=${from}&to=${to}`),
     rollback: (version) => call("POST", "/rollback", { version }),
+    preview: () => call("GET", "/preview"),
+    restartPreview: () => call("POST", "/preview", {}),
+    sayInPreview: (said) => call("POST", "/preview/messages", said),
   };
 }

@@ -4,6 +4,7 @@
 import type { Edge, Node } from "@xyflow/react";
 
 import { portsOf, type Port } from "./ports";
+import { NO_TRAIL, type Trail } from "./preview";
 import type { PlacedProblems } from "./problems";
 import type { FlowDocument, FlowNodeDoc, Position, Problem } from "./types";
 
@@ -12,6 +13,9 @@ export interface FlowNodeData extends Record<string, unknown> {
   ports: Port[];
   problems: Problem[];
   isStart: boolean;
+  /** In the preview: the node the conversation is at, and the nodes it went through. */
+  active: boolean;
+  visited: boolean;
 }
 
 export type CanvasNode = Node<FlowNodeData, "flow">;
@@ -34,6 +38,7 @@ export function toCanvasNodes(
   doc: FlowDocument,
   problems: PlacedProblems,
   selected: ReadonlySet<string>,
+  trail: Trail = NO_TRAIL,
 ): CanvasNode[] {
   return doc.nodes.map((node, index) => ({
     id: node.id,
@@ -45,6 +50,8 @@ export function toCanvasNodes(
       ports: portsOf(node),
       problems: problems.byNode.get(node.id) ?? [],
       isStart: doc.start === node.id,
+      active: trail.current === node.id,
+      visited: trail.visited.has(node.id),
     },
   }));
 }

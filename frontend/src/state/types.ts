@@ -85,3 +85,43 @@ export interface Diff {
   start: string[];
   triggers: string[];
 }
+
+/** A button or quick reply of a bot's message in the preview; `payload` when pressing it
+ * answers the bot, `url` when it opens a page. */
+export interface PreviewChoice {
+  type?: string;
+  title: string;
+  payload?: string;
+  url?: string;
+}
+
+/** A message of the preview's conversation, as the web chat shows it. */
+export interface PreviewItem {
+  id: string;
+  direction: "in" | "out" | "agent";
+  at: string;
+  message: {
+    type?: string;
+    text?: string;
+    url?: string;
+    caption?: string;
+    buttons?: PreviewChoice[];
+    quick_replies?: PreviewChoice[];
+    cards?: { title?: string; subtitle?: string; image_url?: string; buttons?: PreviewChoice[] }[];
+  };
+}
+
+export interface PreviewState {
+  messages: PreviewItem[];
+  /** The node of the draft the conversation waits at (a question, a choice, a delay). */
+  waiting_at: string | null;
+  status: string | null;
+  /** The nodes of the draft the last call ran, in order. */
+  executed: string[];
+}
+
+export interface PreviewSaid {
+  text?: string;
+  payload?: string;
+  title?: string;
+}

@@ -1,5 +1,5 @@
 """The flow editor: its page, and the JSON endpoints its script calls (draft, publish, versions,
-diff, rollback) under /dashboard/api/flows/{ref}.
+diff, rollback, preview) under /dashboard/api/flows/{ref}.
 
 The endpoints share the pages' session and CSRF token (sent in the `X-CSRF-Token` header) but
 answer every refusal as JSON, `{"message": ...}` (and `problems` when a publish is refused), so
@@ -17,23 +17,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from konversation.channels.webchat_service import Said
 from konversation.dashboard import csrf
 from konversation.dashboard.pages_common import Builder, selected_bot
 from konversation.dashboard.pages_flows import find_flow, flow_ref
 from konversation.dashboard.problems import LoginRequired, PageForbidden
 from konversation.dashboard.routing import SECURITY_HEADERS, Handler
-from konversation.dashboard.web import DbSession, page_router, render
+from konversation.dashboard.web import DbSession, Viewer, page_router, render
 from konversation.errors import BadRequest, KonversationError
 from konversation.flows import service as flows
 from konversation.flows import versions
 from konversation.flows.format import NODE_TYPES
 from konversation.flows.models import Flow, FlowKind, FlowVersion
 from konversation.ids import Kind, format_ns
+from konversation.runtime import preview
 from konversation.wire.errors import status_for
 from konversation.workspaces.models import Bot
 
@@ -110,6 +111,14 @@ class RollbackIn(BaseModel):
     version: int
 
 
+class PreviewMessageIn(BaseModel):
+    """What the owner says in the preview: text, or a pressed button's payload and title."""
+
+    text: str | None = None
+    payload: str | None = None
+    title: str | None = None
+
+
 @api.get(f"{API}/editor")
 async def editor_state(viewer: Builder, session: DbSession, ref: str) -> JSONResponse:
     """Everything the editor starts with: the draft, what the validator says of it, and the
@@ -117,9 +126,7 @@ async def editor_state(viewer: Builder, session: DbSession, ref: str) -> JSONRes
     bot = selected_bot(viewer)
     flow = await find_flow(session, bot, ref)
     draft = versions.draft_of(flow)
-    all_flows = await session.scalars(
-        select(Flow).where(Flow.bot_id == bot.id).order_by(Flow.number)
-    )
+    all_flows = await flows.bot_flows(session, bot.id)
     return JSONResponse(
         {
             "flow": _flow_out(flow),
@@ -179,6 +186,31 @@ async def rollback(viewer: Builder, session: DbSession, ref: str, body: Rollback
     return JSONResponse({"version": version.number})
 
 
+@api.get(f"{API}/preview")
+async def preview_state(viewer: Builder, session: DbSession, ref: str) -> JSONResponse:
+    flow = await find_flow(session, selected_bot(viewer), ref)
+    return _preview_out(await preview.state(session, flow, _tester(viewer)))
+
+
+@api.post(f"{API}/preview")
+async def preview_restart(
+    request: Request, viewer: Builder, session: DbSession, ref: str
+) -> JSONResponse:
+    flow = await find_flow(session, selected_bot(viewer), ref)
+    engine = request.app.state.runtime.engine
+    return _preview_out(await preview.restart(session, engine, flow, _tester(viewer)))
+
+
+@api.post(f"{API}/preview/messages")
+async def preview_say(
+    request: Request, viewer: Builder, session: DbSession, ref: str, body: PreviewMessageIn
+) -> JSONResponse:
+    said = Said.read(body.text, body.payload, body.title)
+    flow = await find_flow(session, selected_bot(viewer), ref)
+    engine = request.app.state.runtime.engine
+    return _preview_out(await preview.say(session, engine, flow, _tester(viewer), said))
+
+
 router.include_router(api)
 
 
@@ -200,6 +232,14 @@ def _version_out(version: FlowVersion) -> dict[str, Any]:
         "published_by": version.published_by,
         "note": version.note,
     }
+
+
+def _tester(viewer: Viewer) -> preview.Tester:
+    return preview.Tester(viewer.user.id, viewer.user.name)
+
+
+def _preview_out(state: preview.PreviewState) -> JSONResponse:
+    return JSONResponse(dataclasses.asdict(state))
 
 
 async def _document(session: AsyncSession, flow: Flow, reference: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from typing import Annotated, Any, Final
 
 from fastapi import File, Form, UploadFile
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -46,9 +45,10 @@ async def _list_page(
     *,
     import_errors: list[str] | None = None,
     pasted: str = "",
+    new_errors: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    found = await session.scalars(select(Flow).where(Flow.bot_id == bot.id).order_by(Flow.number))
+    found = await flows.bot_flows(session, bot.id)
     return render(
         request,
         "flows_list.html",
@@ -57,6 +57,7 @@ async def _list_page(
             "flows": [(flow, flow_ref(flow), _node_count(flow)) for flow in found],
             "import_errors": import_errors or [],
             "pasted": pasted,
+            "new_errors": new_errors or [],
         },
         status_code=status_code,
     )
@@ -97,6 +98,24 @@ async def flow_export(viewer: Builder, session: DbSession) -> Response:
 def export_filename(bot: Bot) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", bot.name.lower()).strip("-") or "bot"
     return f"{slug}-f{bot.id}-flow.json"
+
+
+@router.post(f"{PAGE}/new")
+async def flow_new(
+    request: Request, viewer: Builder, session: DbSession, name: Annotated[str, Form()] = ""
+) -> Response:
+    """An empty sub flow, opened in the editor."""
+    bot = selected_bot(viewer)
+    try:
+        async with session.begin_nested():
+            flow = await flows.create_flow(
+                session, bot.id, name=name, published_by=viewer.user.name
+            )
+    except KonversationError as refused:
+        return await _list_page(
+            request, session, bot, new_errors=messages_of(refused), status_code=422
+        )
+    return redirect(request, f"{PAGE}/{flow_ref(flow)}/edit")
 
 
 @router.post(f"{PAGE}/import")

@@ -190,7 +190,7 @@ def json_schema() -> dict[str, Any]:
 
 async def export_flow(session: AsyncSession, bot_id: int) -> FlowDocument:
     bot = await get_bot(session, bot_id)
-    flows = await session.scalars(select(Flow).where(Flow.bot_id == bot_id).order_by(Flow.number))
+    flows = await service.bot_flows(session, bot_id)
     hooks = await session.scalars(
         select(InboundWebhook).where(InboundWebhook.bot_id == bot_id).order_by(InboundWebhook.id)
     )

@@ -31,7 +31,9 @@ def normalized(text: str) -> str:
 async def index_flow(session: AsyncSession, flow: Flow) -> None:
     """Bring the flow's keyword triggers and node numbers in line with its document."""
     await session.execute(delete(KeywordTrigger).where(KeywordTrigger.flow_id == flow.id))
-    for trigger in flow.definition.get("triggers", []):
+    # A preview copy starts only from the editor: its draft's triggers must not fire live.
+    triggers = [] if flow.preview_of is not None else flow.definition.get("triggers", [])
+    for trigger in triggers:
         if "order_status" in trigger:
             # Kept alongside the keywords: the status is the "keyword", matched exactly.
             words, match = set(trigger["order_status"]), ORDER_STATUS

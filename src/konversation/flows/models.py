@@ -40,7 +40,10 @@ class Flow(Timestamped, Base):
     """The main flow (number 0) or a sub flow (`f<bot>s<number>`), holding its node document."""
 
     __tablename__ = "flows"
-    __table_args__ = (UniqueConstraint("bot_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("bot_id", "number"),
+        Index("ix_flows_preview_of", "preview_of", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"))
@@ -56,6 +59,15 @@ class Flow(Timestamped, Base):
     # Counts the draft's saves, so that a save based on an older draft is refused.
     draft_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     published_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Set on the editor's preview copy of the flow with this id: the copy runs the draft for
+    # the owners' test subscribers, has no triggers and is listed nowhere. No foreign key: on
+    # SQLite adding one rebuilds the table, and dropping the old one would cascade to every row
+    # that refers to a flow; deleting a flow deletes its copy instead (see flows.service).
+    preview_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+# What every listing of a bot's flows keeps: the flows themselves, not their preview copies.
+LISTED_FLOW = Flow.preview_of.is_(None)
 
 
 class FlowVersion(Base):

@@ -17,6 +17,7 @@ from konversation.flows.catalog import Catalog
 from konversation.flows.document import empty_definition, validate_definition
 from konversation.flows.index import index_flow
 from konversation.flows.models import (
+    LISTED_FLOW,
     MAIN_FLOW_NUMBER,
     Field,
     FieldScope,
@@ -33,7 +34,7 @@ from konversation.workspaces.service import get_bot, next_number
 TAGS = Catalog(Tag, Kind.TAG, "Tag")
 USER_FIELDS = Catalog(Field, Kind.FIELD, "User field", (Field.scope == FieldScope.USER,))
 BOT_FIELDS = Catalog(Field, Kind.FIELD, "Bot field", (Field.scope == FieldScope.BOT,))
-SUB_FLOWS = Catalog(Flow, Kind.SUB_FLOW, "Sub flow", (Flow.kind != FlowKind.MAIN,))
+SUB_FLOWS = Catalog(Flow, Kind.SUB_FLOW, "Sub flow", (Flow.kind != FlowKind.MAIN, LISTED_FLOW))
 
 MAX_BULK_BOT_FIELDS = 20
 STT_MODELS = ("none", "whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")
@@ -227,6 +228,14 @@ async def save_definition(
     return flow
 
 
+async def bot_flows(session: AsyncSession, bot_id: int) -> list[Flow]:
+    """The bot's main flow and sub flows, in number order."""
+    found = await session.scalars(
+        select(Flow).where(Flow.bot_id == bot_id, LISTED_FLOW).order_by(Flow.number)
+    )
+    return list(found)
+
+
 async def main_flow(session: AsyncSession, bot_id: int) -> Flow:
     flow = await session.scalar(
         select(Flow).where(Flow.bot_id == bot_id, Flow.number == MAIN_FLOW_NUMBER)
@@ -249,6 +258,7 @@ async def delete_sub_flow(session: AsyncSession, bot_id: int, *, sub_flow_ns: st
             InboundWebhook.bot_id == bot_id, InboundWebhook.sub_flow_number == flow.number
         )
     )
+    await session.execute(delete_rows(Flow).where(Flow.preview_of == flow.id))
     await session.delete(flow)
     await session.flush()
 

@@ -31,6 +31,7 @@ CHANGED_MEANWHILE: Final = (
     "Someone else changed this flow meanwhile, so yours was not saved. Reload the editor to "
     "see their changes, then make yours again."
 )
+NOT_PUBLISHABLE: Final = "The draft has problems to fix before it can be published."
 # A value shown in a diff is cut to this many characters.
 SHOWN_CHARS: Final = 80
 _PATH_PREFIX: Final = "definition"
@@ -51,11 +52,8 @@ class Problem:
 class Unpublishable(Invalid):
     """The draft does not pass the validator; `problems` says where."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(
-            {_PATH_PREFIX: [problem.message for problem in problems]},
-            "The draft has problems to fix before it can be published.",
-        )
+    def __init__(self, problems: list[Problem], message: str = NOT_PUBLISHABLE) -> None:
+        super().__init__({_PATH_PREFIX: [problem.message for problem in problems]}, message)
         self.problems = problems
 
 

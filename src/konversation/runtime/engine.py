@@ -42,7 +42,7 @@ from konversation.flows.service import SUB_FLOWS
 from konversation.ids import Kind, format_ns
 from konversation.integrations import media
 from konversation.knowledge.answers import Answerer, NothingKnown
-from konversation.runtime import shop
+from konversation.runtime import shop, trace
 from konversation.runtime.actions import ActionContext, render_value, run_action
 from konversation.runtime.conditions import Facts, branch_taken
 from konversation.runtime.lookups import Lookups, parse_node, raw_node
@@ -163,11 +163,19 @@ class Engine:
             )
 
     async def receive(
-        self, session: AsyncSession, bot_id: int, channel: str, event: InboundMessage
+        self,
+        session: AsyncSession,
+        bot_id: int,
+        channel: str,
+        event: InboundMessage,
+        *,
+        unanswered: Flow | None = None,
     ) -> Subscriber:
         """Log what a subscriber said on `channel` and answer it (see the module's routing).
 
-        The same channel message delivered twice is logged and answered once.
+        A message that answers nothing starts `unanswered` when given, instead of a keyword's
+        flow or the default one. The same channel message delivered twice is logged and
+        answered once.
         """
         subscriber = await subscribers.find_on_channel(session, bot_id, channel, event.user_id)
         if subscriber is None:
@@ -187,11 +195,16 @@ class Engine:
         _update_profile(subscriber, event)
         await _log_inbound(session, subscriber, event, mid)
         if refusal(subscriber) is None:
-            await self._route(session, subscriber, channel, event)
+            await self._route(session, subscriber, channel, event, unanswered)
         return subscriber
 
     async def _route(
-        self, session: AsyncSession, subscriber: Subscriber, channel: str, event: InboundMessage
+        self,
+        session: AsyncSession,
+        subscriber: Subscriber,
+        channel: str,
+        event: InboundMessage,
+        unanswered: Flow | None,
     ) -> None:
         press = read_payload(event.payload)
         if press is not None and await _was_offered(session, subscriber, str(event.payload)):
@@ -208,6 +221,9 @@ class Engine:
             if chosen is not None:
                 await self._press(session, subscriber, chosen, channel)
                 return
+        if unanswered is not None:
+            await self.start(session, subscriber, unanswered, origin="inbound", channel=channel)
+            return
         if event.text:
             flow_id = await index.keyword_flow(session, subscriber.bot_id, event.text)
             if flow_id is not None:
@@ -392,6 +408,7 @@ class _Turn:
                 return
             self.steps += 1
             run.steps += 1
+            trace.ran(flow.id, node.id)
             await self._execute(flow, node)
 
     async def go_on(self, node_id: str | None) -> None:

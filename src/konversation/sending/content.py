@@ -39,7 +39,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.channels import base as out
@@ -48,7 +47,7 @@ from konversation.flows import fieldtypes, index
 from konversation.flows import format as fmt
 from konversation.flows.models import Field as FieldDefinition
 from konversation.flows.models import Flow, Tag
-from konversation.flows.service import TAGS, USER_FIELDS
+from konversation.flows.service import TAGS, USER_FIELDS, bot_flows
 from konversation.ids import Kind, format_ns, parse_ns
 from konversation.runtime.messages import node_payload
 from konversation.subscribers import attributes
@@ -287,8 +286,7 @@ class _Resolver:
 
     async def _all_flows(self) -> list[Flow]:
         if self._flows is None:
-            query = select(Flow).where(Flow.bot_id == self.bot_id).order_by(Flow.number)
-            self._flows = list((await self.session.scalars(query)).all())
+            self._flows = await bot_flows(self.session, self.bot_id)
         return self._flows
 
     async def tags(self, names: set[str]) -> dict[str, Tag]:
