@@ -16,6 +16,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { EditorContext, type Binding } from "./components/fields";
 import { FlowNodeView } from "./components/FlowNodeView";
+import { FlowSettings } from "./components/FlowSettings";
 import { Inspector } from "./components/Inspector";
 import { PreviewPanel } from "./components/PreviewPanel";
 import { VersionsPanel } from "./components/VersionsPanel";
@@ -45,6 +46,7 @@ import type { EditorPayload, FlowDocument, Path, PreviewState, Problem } from ".
 
 const nodeTypes = { flow: FlowNodeView };
 const PASTE_OFFSET = { x: 40, y: 40 };
+const FIT = { maxZoom: 1 };
 // The drag data type of a node type dragged from the palette onto the canvas.
 const PALETTE_DRAG = "application/x-konversation-node-type";
 
@@ -294,7 +296,7 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
   const layout = async () => {
     const next = await autoLayout(doc);
     edit(() => next);
-    window.requestAnimationFrame(() => void fitView());
+    window.requestAnimationFrame(() => void fitView(FIT));
   };
 
   const only = selected.size === 1 ? nodeById(doc, [...selected][0]) : undefined;
@@ -439,7 +441,10 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
               onReconnect={onReconnect}
               onDelete={onDelete}
               deleteKeyCode={["Delete", "Backspace"]}
-              fitView
+              // Fitted once, as the flow opens: an empty one is not, lest its first node, once
+              // dropped, be jumped to. A small flow shows at its real size, not blown up.
+              fitView={payload.draft.nodes.length > 0}
+              fitViewOptions={FIT}
             >
               <Background />
               <Controls />
@@ -460,10 +465,11 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
               onMakeStart={() => edit((current) => setStart(current, binding.node.id))}
             />
           ) : (
-            <p className="fe-hint">
-              Select a node to edit it. Drag from an output on the right of a node to another node to connect them; Delete removes
-              what is selected; Ctrl+C / Ctrl+V copy nodes; Ctrl+Z / Ctrl+Shift+Z undo and redo.
-            </p>
+            <FlowSettings
+              doc={doc}
+              set={(path, value) => edit((current) => setIn(current, path, value), `flow:${pathKey(path)}`)}
+              unset={(path) => edit((current) => removeIn(current, path), `flow:${pathKey(path)}`)}
+            />
           )}
         </aside>
       </div>
