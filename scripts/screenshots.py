@@ -67,6 +67,17 @@ async def chat(page: Page, base_url: str, uid: str, output: Path) -> None:
     await page.screenshot(path=output / "webchat.png")
 
 
+async def preview(page: Page, base_url: str, output: Path) -> None:
+    """The editor's preview, one question into the demo's main flow."""
+    await page.goto(f"{base_url}/dashboard/flows/main/edit")
+    await page.get_by_role("button", name="Preview").click()
+    replies = page.locator(".fe-preview-replies")
+    await replies.get_by_role("button", name="Ask me something").click()
+    await page.locator(".fe-preview").get_by_text("What is your favourite colour?").wait_for()
+    await page.screenshot(path=output / "dashboard-flow-preview.png")
+    print(f"saved {output / 'dashboard-flow-preview'}.png")
+
+
 async def log_in(page: Page, base_url: str, secrets: DemoSecrets) -> None:
     await page.goto(f"{base_url}/dashboard/login")
     await page.get_by_label("Email").fill(secrets.email)
@@ -130,6 +141,7 @@ async def main(output: Path) -> None:
                         await page.locator(drawn).first.wait_for()
                     await page.screenshot(path=output / f"{name}.png", full_page=False)
                     print(f"saved {output / name}.png")
+                await preview(page, base_url, output)
                 await browser.close()
 
 

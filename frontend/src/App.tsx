@@ -47,6 +47,8 @@ import type { EditorPayload, FlowDocument, Path, PreviewState, Problem } from ".
 const nodeTypes = { flow: FlowNodeView };
 const PASTE_OFFSET = { x: 40, y: 40 };
 const FIT = { maxZoom: 1 };
+// Far enough out for a flow of a few dozen nodes to fit a laptop's canvas.
+const MIN_ZOOM = 0.2;
 // The drag data type of a node type dragged from the palette onto the canvas.
 const PALETTE_DRAG = "application/x-konversation-node-type";
 
@@ -445,6 +447,7 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
               // dropped, be jumped to. A small flow shows at its real size, not blown up.
               fitView={payload.draft.nodes.length > 0}
               fitViewOptions={FIT}
+              minZoom={MIN_ZOOM}
             >
               <Background />
               <Controls />

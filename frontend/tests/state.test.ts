@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { ApiError, editorApi } from "../src/state/api";
-import { newNode, paletteTypes } from "../src/state/drafts";
+import { newNode, paletteTypes, questionAsMessages, questionAsText } from "../src/state/drafts";
 import {
   addNode,
   connect,
@@ -348,5 +348,15 @@ describe("api answers", () => {
     const api = editorApi("/api", "tok", answering(422, { message: "Fix these first.", problems }));
     const failure = (await api.publish(1, "").catch((error: unknown) => error)) as ApiError;
     expect([failure.status, failure.message, failure.problems]).toEqual([422, "Fix these first.", problems]);
+  });
+});
+
+describe("a user input's question", () => {
+  it("turns from plain text into messages and back, keeping its words", () => {
+    const messages = questionAsMessages("Your name?");
+
+    expect(messages).toEqual([{ type: "text", text: "Your name?" }]);
+    expect(questionAsText([{ type: "image", url: "https://example.org/a.png" }, ...messages])).toBe("Your name?");
+    expect(questionAsText([{ type: "image", url: "https://example.org/a.png" }])).toBe("");
   });
 });

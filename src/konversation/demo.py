@@ -37,13 +37,18 @@ class DemoSecrets:
     web_chat_uid: str
 
 
+# How far apart the builder draws a node and the one it leads to (a node is 240 wide).
+COLUMN = 340
+
+
 def _message_flow(*texts: str, keywords: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A flow that sends each text in turn, its nodes laid out in a column for the builder."""
+    """A flow that sends each text in turn, its nodes laid out in a row for the builder (whose
+    edges run from a node's right side to the next one's left)."""
     nodes = [
         {
             "id": f"n{i}",
             "type": "send_message",
-            "position": {"x": 0, "y": 160 * (i - 1)},
+            "position": {"x": COLUMN * (i - 1), "y": 0},
             "messages": [{"type": "text", "text": text}],
             "next": f"n{i + 1}" if i < len(texts) else None,
         }
@@ -71,7 +76,7 @@ def _main_flow(
                 "id": "greeting",
                 "type": "send_message",
                 "name": "Greeting",
-                "position": {"x": 0, "y": 0},
+                "position": {"x": 0, "y": 160},
                 "messages": [
                     {"type": "text", "text": "Hi {{first_name|there}}! Welcome to the demo bot."}
                 ],
@@ -85,26 +90,26 @@ def _main_flow(
             {
                 "id": "start-shop",
                 "type": "start_flow",
-                "position": {"x": 480, "y": 200},
+                "position": {"x": COLUMN, "y": 420},
                 "sub_flow_ns": shop_ns,
             },
             {
                 "id": "start-welcome",
                 "type": "start_flow",
-                "position": {"x": -240, "y": 200},
+                "position": {"x": COLUMN, "y": 0},
                 "sub_flow_ns": welcome_ns,
             },
             {
                 "id": "start-hours",
                 "type": "start_flow",
-                "position": {"x": 0, "y": 200},
+                "position": {"x": COLUMN, "y": 110},
                 "sub_flow_ns": hours_ns,
             },
             {
                 "id": "ask-colour",
                 "type": "user_input",
                 "name": "Favourite colour",
-                "position": {"x": 240, "y": 200},
+                "position": {"x": COLUMN, "y": 220},
                 "question": "What is your favourite colour?",
                 "var_ns": colour_ns,
                 "retries": 1,
@@ -113,14 +118,14 @@ def _main_flow(
             {
                 "id": "thanks",
                 "type": "action",
-                "position": {"x": 240, "y": 360},
+                "position": {"x": 2 * COLUMN, "y": 220},
                 "actions": [{"type": "add_tag", "tag_ns": lead_ns}],
                 "next": "colour-reply",
             },
             {
                 "id": "colour-reply",
                 "type": "send_message",
-                "position": {"x": 240, "y": 520},
+                "position": {"x": 3 * COLUMN, "y": 220},
                 "messages": [{"type": "text", "text": "{{favourite_colour}} is a fine colour!"}],
             },
         ],
@@ -144,27 +149,27 @@ def _shop_flow(*, customer_ns: str) -> dict[str, Any]:
             {
                 "id": "gallery",
                 "type": "products",
-                "position": {"x": 0, "y": 160},
+                "position": {"x": COLUMN, "y": 0},
                 "added": "cart",
                 "empty": "sold-out",
             },
             {
                 "id": "sold-out",
                 "type": "send_message",
-                "position": {"x": 240, "y": 320},
+                "position": {"x": 2 * COLUMN, "y": 180},
                 "messages": [{"type": "text", "text": "Nothing for sale today, sorry."}],
             },
             {
                 "id": "cart",
                 "type": "cart",
-                "position": {"x": 0, "y": 320},
+                "position": {"x": 2 * COLUMN, "y": 0},
                 "checkout": "checkout",
                 "more": "gallery",
             },
             {
                 "id": "checkout",
                 "type": "checkout",
-                "position": {"x": 0, "y": 480},
+                "position": {"x": 3 * COLUMN, "y": 0},
                 "payment_method": "cash",
                 "shipping_method": "pickup",
                 "next": "placed",
@@ -173,14 +178,14 @@ def _shop_flow(*, customer_ns: str) -> dict[str, Any]:
             {
                 "id": "placed",
                 "type": "action",
-                "position": {"x": 0, "y": 640},
+                "position": {"x": 4 * COLUMN, "y": 0},
                 "actions": [{"type": "add_tag", "tag_ns": customer_ns}],
                 "next": "thanks",
             },
             {
                 "id": "thanks",
                 "type": "send_message",
-                "position": {"x": 0, "y": 800},
+                "position": {"x": 5 * COLUMN, "y": 0},
                 "messages": [
                     {
                         "type": "text",
@@ -192,7 +197,7 @@ def _shop_flow(*, customer_ns: str) -> dict[str, Any]:
             {
                 "id": "not-placed",
                 "type": "send_message",
-                "position": {"x": 240, "y": 640},
+                "position": {"x": 4 * COLUMN, "y": 180},
                 "messages": [{"type": "text", "text": "That did not work: {{checkout_error}}"}],
             },
         ],

@@ -1,7 +1,8 @@
 """The flow editor in a real browser: the demo's main flow opens on the canvas, a message added
 from the palette and emptied is refused with the problem on its node, and once written it is
-saved as a draft that the live bot does not run until it is published; a published greeting
-reaches the web chat, and rolling back brings the old one back.
+saved as a draft that the live bot does not run until it is published; a changed greeting is
+tried in the preview, reaches the web chat once published, and rolling back brings the old one
+back.
 
 Chromium (Debian's) drives the dashboard served on loopback, signed in as the demo's owner.
 """
@@ -103,6 +104,13 @@ async def test_a_published_greeting_reaches_the_web_chat_and_a_rollback_brings_t
     canvas = page.locator(".fe-canvas")
     await canvas.get_by_text("Hi {{first_name|there}}! Welcome to the demo bot.").click()
     await page.get_by_role("textbox", name="Text", exact=True).fill("Hello from version two!")
+    await page.get_by_role("button", name="Preview").click()
+    preview = page.locator(".fe-preview")
+    await expect(preview.get_by_text("Hello from version two!")).to_be_visible()
+    await expect(page.locator(".fe-active")).to_contain_text("Greeting")
+    await preview.get_by_role("button", name="Opening hours").click()
+    hours = preview.get_by_text("We are open Monday to Friday, 9:00 to 17:00.")
+    await expect(hours).to_be_visible()
     page.once("dialog", _with_a_note)
     await page.get_by_role("button", name="Publish").click()
     await expect(page.get_by_role("status")).to_contain_text("Published as version 2.")

@@ -202,3 +202,23 @@ async def test_the_preview_copy_is_listed_nowhere_and_its_triggers_never_fire(
         .where(SubscriberChannel.user_id == visitor["visitor"], Message.direction == "out")
     )
     assert [text for text in said] == ["Hi there! Welcome to the demo bot."]
+
+
+async def test_deleting_a_sub_flow_deletes_its_preview_copy(
+    owner: DashboardClient, session: AsyncSession, demo: DemoSecrets
+) -> None:
+    sub_flow_ns = f"f{demo.bot_id}s1"
+    started = await _post(owner, f"/dashboard/api/flows/{sub_flow_ns}/preview", {})
+    assert started.status_code == 200, started.text
+    assert started.json()["messages"]
+
+    deleted = await owner.http.request(
+        "DELETE",
+        "/api/flow/delete-sub-flow",
+        json={"sub_flow_ns": sub_flow_ns},
+        headers={"Authorization": f"Bearer {demo.api_key}"},
+    )
+
+    assert deleted.status_code == 200, deleted.text
+    copies = await session.scalars(select(Flow.name).where(Flow.preview_of.is_not(None)))
+    assert list(copies) == []

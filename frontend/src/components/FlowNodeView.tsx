@@ -6,9 +6,10 @@ import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { NODE_LABELS } from "../state/drafts";
 import type { CanvasNode } from "../state/graph";
 import { describeProblem } from "../state/problems";
-import type { FlowNodeDoc } from "../state/types";
+import type { Catalog, FlowNodeDoc } from "../state/types";
+import { useEditorContext } from "./fields";
 
-function summary(node: FlowNodeDoc): string {
+function summary(node: FlowNodeDoc, catalog: Catalog): string {
   const messages = Array.isArray(node.messages) ? node.messages : [];
   const first = messages[0] as { text?: unknown; type?: unknown } | undefined;
   if (first) return typeof first.text === "string" ? first.text : `${String(first.type)} message`;
@@ -18,13 +19,17 @@ function summary(node: FlowNodeDoc): string {
   }
   if (typeof node.minutes === "number") return `${node.minutes} min`;
   if (typeof node.until === "string") return `until ${node.until}`;
-  if (typeof node.sub_flow_ns === "string") return node.sub_flow_ns;
+  if (typeof node.sub_flow_ns === "string") {
+    const sub = catalog.sub_flows.find((flow) => flow.sub_flow_ns === node.sub_flow_ns);
+    return sub ? `${sub.name} (${sub.sub_flow_ns})` : node.sub_flow_ns;
+  }
   if (typeof node.template_name === "string") return node.template_name;
   return "";
 }
 
 export function FlowNodeView({ data, selected }: NodeProps<CanvasNode>) {
   const { doc, ports, problems, isStart, active, visited } = data;
+  const { catalog } = useEditorContext();
   const classes = ["fe-node", `fe-node-${doc.type}`];
   if (selected) classes.push("fe-selected");
   if (active) classes.push("fe-active");
@@ -38,7 +43,7 @@ export function FlowNodeView({ data, selected }: NodeProps<CanvasNode>) {
         <span className="fe-node-type">{NODE_LABELS[doc.type] ?? doc.type}</span>
         <span className="fe-node-name">{doc.name ?? doc.id}</span>
       </div>
-      <div className="fe-node-summary">{summary(doc).slice(0, 80)}</div>
+      <div className="fe-node-summary">{summary(doc, catalog).slice(0, 80)}</div>
       <ul className="fe-ports">
         {ports.map((port) => (
           <li key={port.key} className="fe-port">

@@ -13,6 +13,8 @@ import {
   newButtonAction,
   newCondition,
   newMessage,
+  questionAsMessages,
+  questionAsText,
 } from "../state/drafts";
 import { freshId } from "../state/edits";
 import { getIn } from "../state/paths";
@@ -453,9 +455,19 @@ function TypeFields({ b }: { b: Binding }) {
       return (
         <>
           {Array.isArray(node.question) ? (
-            <Messages b={b} path={["question"]} />
+            <>
+              <Messages b={b} path={["question"]} />
+              <button type="button" onClick={() => b.set(["question"], questionAsText(node.question))}>
+                Ask in plain text instead
+              </button>
+            </>
           ) : (
-            <TextField b={b} path={["question"]} label="Question" multiline variables />
+            <>
+              <TextField b={b} path={["question"]} label="Question" multiline variables />
+              <button type="button" onClick={() => b.set(["question"], questionAsMessages(node.question))}>
+                Ask with messages (buttons, media)
+              </button>
+            </>
           )}
           <SelectField b={b} path={["var_ns"]} label="Save the reply to" options={options.userFields} optional />
           <SelectField

@@ -61,6 +61,20 @@ export function newMessage(type: string): Obj {
   return { type, url: "https://" };
 }
 
+/** A user input's question as messages (to add buttons or media), from its plain text. */
+export function questionAsMessages(question: unknown): Obj[] {
+  if (Array.isArray(question)) return question as Obj[];
+  return [{ type: "text", text: typeof question === "string" ? question : "" }];
+}
+
+/** A user input's question as plain text: the text of its first text message. */
+export function questionAsText(question: unknown): string {
+  if (typeof question === "string") return question;
+  const messages = Array.isArray(question) ? (question as Obj[]) : [];
+  const first = messages.find((message) => message.type === "text" && typeof message.text === "string");
+  return first ? (first.text as string) : "";
+}
+
 export const ACTION_TYPES = [
   "add_tag",
   "remove_tag",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.channels.models import ChannelType
@@ -117,24 +118,34 @@ async def _copy_of_draft(session: AsyncSession, flow: Flow) -> Flow:
     problems = versions.problems_of(draft, FlowKind(flow.kind))
     if problems:
         raise versions.Unpublishable(problems, NOT_PREVIEWABLE)
-    copy = await _copy(session, flow)
-    if copy is None:
-        copy = Flow(
-            bot_id=flow.bot_id,
-            # Numbers below zero name no main flow and no sub flow: nobody reaches the copy.
-            number=-1 - flow.number,
-            kind=flow.kind,
-            name=f"{flow.name} (preview)",
-            definition=draft,
-            preview_of=flow.id,
-        )
-        session.add(copy)
-        await session.flush()
-    elif copy.definition == draft:
-        return copy
-    else:
+    copy = await _copy(session, flow) or await _new_copy(session, flow, draft)
+    if copy.definition != draft:
         copy.definition = draft
         copy.revision += 1
+        await index_flow(session, copy)
+    return copy
+
+
+async def _new_copy(session: AsyncSession, flow: Flow, draft: dict[str, Any]) -> Flow:
+    copy = Flow(
+        bot_id=flow.bot_id,
+        # Numbers below zero name no main flow and no sub flow: nobody reaches the copy.
+        number=-1 - flow.number,
+        kind=flow.kind,
+        name=f"{flow.name} (preview)",
+        definition=draft,
+        preview_of=flow.id,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(copy)
+            await session.flush()
+    except IntegrityError:
+        # Another owner's preview of the flow made it first: theirs is the copy.
+        made = await _copy(session, flow)
+        if made is None:
+            raise
+        return made
     await index_flow(session, copy)
     return copy
 
