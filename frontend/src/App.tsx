@@ -67,12 +67,13 @@ function typingInAField(target: EventTarget | null): boolean {
 }
 
 export function App({ api }: { api: EditorApi }) {
-  const [payload, setPayload] = useState<EditorPayload | null>(null);
+  const [loaded, setLoaded] = useState<{ payload: EditorPayload; notice: Notice | null } | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
+  // A reload starts a new editor on the stored draft; `notice` is what it opens with.
   const load = useCallback(
-    () =>
+    (notice: Notice | null = null) =>
       api.load().then(
-        (answer) => setPayload(answer),
+        (payload) => setLoaded({ payload, notice }),
         (error: Error) => setLoadError(error.message),
       ),
     [api],
@@ -81,11 +82,13 @@ export function App({ api }: { api: EditorApi }) {
     void load();
   }, [load]);
   if (loadError) return <div className="fe-notice fe-error">The flow could not be loaded: {loadError}</div>;
-  if (!payload) return <div className="fe-loading">Loading the flow…</div>;
-  return <Editor key={`${payload.flow.ref}:${payload.revision}`} api={api} payload={payload} reload={load} />;
+  if (!loaded) return <div className="fe-loading">Loading the flow…</div>;
+  const { payload, notice } = loaded;
+  return <Editor key={`${payload.flow.ref}:${payload.revision}`} api={api} payload={payload} notice={notice} reload={load} />;
 }
 
-function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPayload; reload(): Promise<void> }) {
+function Editor(props: { api: EditorApi; payload: EditorPayload; notice: Notice | null; reload(notice: Notice): Promise<void> }) {
+  const { api, payload, reload } = props;
   const { screenToFlowPosition, fitView } = useReactFlow();
   const [history, setHistory] = useState<History<FlowDocument>>(() => startHistory(payload.draft));
   const [saved, setSaved] = useState<FlowDocument>(payload.draft);
@@ -98,7 +101,7 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
   const [panel, setPanel] = useState<"node" | "versions" | "preview">("node");
   const [trail, setTrail] = useState<Trail>(NO_TRAIL);
-  const [notice, setNotice] = useState<Notice | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(props.notice);
   const [busy, setBusy] = useState(false);
   const [versionsKey, setVersionsKey] = useState(0);
   // Sizes the canvas measured, which the minimap and fit view need; not part of the document.
@@ -288,8 +291,7 @@ function Editor({ api, payload, reload }: { api: EditorApi; payload: EditorPaylo
     if (dirty && !window.confirm("Rolling back replaces the draft, and your unsaved changes with it. Go on?")) return;
     try {
       const answer = await api.rollback(version);
-      setNotice({ kind: "info", text: `Version ${version} is published again as version ${answer.version}.` });
-      await reload();
+      await reload({ kind: "info", text: `Version ${version} is published again as version ${answer.version}.` });
     } catch (error) {
       setNotice({ kind: "error", text: failure(error) });
     }

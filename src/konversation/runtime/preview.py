@@ -178,13 +178,13 @@ async def _state(
     latest = await session.scalar(
         select(Run).where(Run.subscriber_id == subscriber.id).order_by(Run.id.desc()).limit(1)
     )
-    waiting = (
-        latest is not None and latest.flow_id == copy.id and latest.status == RunStatus.WAITING
-    )
+    if latest is None:
+        return PreviewState([], None, None, [])
+    waits_in_draft = latest.flow_id == copy.id and latest.status == RunStatus.WAITING
     return PreviewState(
         messages=await _conversation(session, copy, subscriber, tester),
-        waiting_at=latest.node_id if latest is not None and waiting else None,
-        status=latest.status if latest is not None else None,
+        waiting_at=latest.node_id if waits_in_draft else None,
+        status=latest.status,
         executed=[node_id for flow_id, node_id in executed if flow_id == copy.id],
     )
 
