@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.conversations.models import Message
 from konversation.demo import DemoSecrets
-from konversation.flows.models import Flow, FlowVersion
-from konversation.subscribers.models import SubscriberChannel, SubscriberFieldValue
+from konversation.flows.models import Flow, FlowVersion, NodeRef
+from konversation.subscribers.models import Subscriber, SubscriberChannel, SubscriberFieldValue
 
 API = "/dashboard/api/flows/main"
 PREVIEW = f"{API}/preview"
@@ -222,3 +222,30 @@ async def test_deleting_a_sub_flow_deletes_its_preview_copy(
     assert deleted.status_code == 200, deleted.text
     copies = await session.scalars(select(Flow.name).where(Flow.preview_of.is_not(None)))
     assert list(copies) == []
+
+
+async def test_the_api_cannot_run_a_node_of_a_preview_copy(
+    owner: DashboardClient, session: AsyncSession, demo: DemoSecrets
+) -> None:
+    await _restart(owner)
+    copy_node = await session.scalar(
+        select(NodeRef.number)
+        .join(Flow, Flow.id == NodeRef.flow_id)
+        .where(Flow.preview_of.is_not(None), NodeRef.node_id == "greeting")
+    )
+    tester = await session.scalar(
+        select(Subscriber.number)
+        .join(SubscriberChannel, SubscriberChannel.subscriber_id == Subscriber.id)
+        .where(SubscriberChannel.user_id.like("preview-%"))
+    )
+    assert copy_node is not None
+    assert tester is not None
+
+    answer = await owner.http.post(
+        "/api/subscriber/send-node",
+        json={"user_ns": f"f{demo.bot_id}u{tester}", "node_ns": f"f{demo.bot_id}n{copy_node}"},
+        headers={"Authorization": f"Bearer {demo.api_key}"},
+    )
+
+    assert answer.status_code == 404
+    assert answer.json()["message"] == "Node not found"

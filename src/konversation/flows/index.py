@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from konversation.errors import NotFound
-from konversation.flows.models import Flow, KeywordTrigger, NodeRef
+from konversation.flows.models import LISTED_FLOW, Flow, KeywordTrigger, NodeRef
 from konversation.ids import Kind, format_ns, number_in_bot
 from konversation.workspaces.service import next_number
 
@@ -136,16 +136,20 @@ async def _exactly_triggered(
     return list(found.unique())
 
 
-async def node_by_ns(session: AsyncSession, bot_id: int, node_ns: str) -> tuple[Flow, str]:
-    """The flow holding the node `node_ns` names, and the node's id in it."""
+async def node_by_ns(
+    session: AsyncSession, bot_id: int, node_ns: str, *, in_previews: bool = False
+) -> tuple[Flow, str]:
+    """The flow holding the node `node_ns` names, and the node's id in it. A preview copy's
+    nodes are found only `in_previews` (for the presses of the preview's own messages)."""
     number = number_in_bot(node_ns, Kind.NODE, bot_id, NODE_NOT_FOUND)
-    found = (
-        await session.execute(
-            select(Flow, NodeRef.node_id)
-            .join(NodeRef, NodeRef.flow_id == Flow.id)
-            .where(NodeRef.bot_id == bot_id, NodeRef.number == number)
-        )
-    ).first()
+    query = (
+        select(Flow, NodeRef.node_id)
+        .join(NodeRef, NodeRef.flow_id == Flow.id)
+        .where(NodeRef.bot_id == bot_id, NodeRef.number == number)
+    )
+    if not in_previews:
+        query = query.where(LISTED_FLOW)
+    found = (await session.execute(query)).first()
     if found is None:
         raise NotFound(NODE_NOT_FOUND)
     return found[0], found[1]

@@ -859,7 +859,9 @@ async def _node_numbered(
     session: AsyncSession, bot_id: int, number: int
 ) -> tuple[Flow, fmt.NodeBase] | None:
     try:
-        flow, node_id = await index.node_by_ns(session, bot_id, index.node_ns(bot_id, number))
+        flow, node_id = await index.node_by_ns(
+            session, bot_id, index.node_ns(bot_id, number), in_previews=True
+        )
     except NotFound:
         return None
     node = parse_node(flow, node_id)
