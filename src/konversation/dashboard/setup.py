@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 import konversation.dashboard
@@ -18,6 +17,7 @@ from konversation.dashboard.auth import CurrentUser
 from konversation.dashboard.routing import HOME_URL, error_page, page_router
 from konversation.dashboard.templating import STATIC_DIR, STATIC_URL
 from konversation.settings import Settings
+from konversation.static_files import static_files
 
 SESSION_COOKIE = "konversation_session"
 SESSION_MAX_AGE = 7 * 24 * 3600
@@ -64,7 +64,7 @@ def install_dashboard(app: FastAPI) -> None:
         same_site="lax",
         https_only=(settings.public_url or "").startswith("https"),
     )
-    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="dashboard-static")
+    app.mount(STATIC_URL, static_files(STATIC_DIR), name="dashboard-static")
     for router in page_routers():
         app.include_router(router)
     # Last, so that it only answers paths no page claimed.

@@ -13,7 +13,8 @@ from typing import Any, Final
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
+
+from konversation.static_files import static_files
 
 STATIC_DIR: Final = Path(__file__).resolve().parent / "static"
 STATIC_URL: Final = "/static"
@@ -45,7 +46,7 @@ def _swagger_ui_page() -> HTMLResponse:
 
 def install_docs(app: FastAPI) -> None:
     """Mount the package's static files and serve Swagger UI at ``/api``."""
-    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(STATIC_URL, static_files(STATIC_DIR), name="static")
 
     async def swagger_ui() -> HTMLResponse:
         return _swagger_ui_page()
