@@ -1,8 +1,8 @@
 """Building a flow in a real browser, from an empty canvas to the web chat: a new sub flow gets
-a keyword, a message whose two quick replies branch to two messages, and a question saved to a
-user field; a problem is shown on its node and fixed; the draft is chatted with in the preview,
-the node at hand highlighted; once published a visitor of the web chat gets it, and rolling
-back to the empty first version brings the old behaviour back.
+a keyword and an order status that start it, a message whose two quick replies branch to two
+messages, and a question saved to a user field; a problem is shown on its node and fixed; the
+draft is chatted with in the preview, the node at hand highlighted; once published a visitor of
+the web chat gets it, and rolling back to the empty first version brings the old behaviour back.
 
 Chromium (Debian's) drives the dashboard served on loopback, signed in as the demo's owner.
 """
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from konversation.db import session_scope
 from konversation.demo import DemoSecrets
+from konversation.flows.models import Flow
 from konversation.subscribers.models import SubscriberChannel, SubscriberFieldValue
 
 pytestmark = pytest.mark.browser
@@ -67,6 +68,10 @@ async def _build(page: Page) -> None:
     triggers = page.get_by_role("group", name="Starts when a subscriber says")
     await triggers.get_by_role("button", name="+ Add").click()
     await page.get_by_role("textbox", name="Keyword").fill("surprise")
+    await page.get_by_role("button", name="+ When an order moves").click()
+    moves = page.get_by_role("group", name="An order of the subscriber moves to")
+    await moves.get_by_role("checkbox", name="shipped").check()
+    await moves.get_by_role("checkbox", name="paid").uncheck()
 
     await _drop(page, "Send message", 10, 150)  # n1, the start
     await page.get_by_role("textbox", name="Text", exact=True).fill(ASK)
@@ -153,6 +158,13 @@ async def test_a_flow_built_on_an_empty_canvas_is_previewed_published_and_rolled
     page.once("dialog", _with_a_note)
     await page.get_by_role("button", name="Publish").click()
     await expect(page.get_by_role("status")).to_contain_text("Published as version 2.")
+    async with session_scope(sessions) as session:
+        survey = await session.scalar(select(Flow).where(Flow.name == "Surprise survey"))
+        assert survey is not None
+        assert survey.definition["triggers"] == [
+            {"keywords": ["surprise"], "match": "exact"},
+            {"order_status": ["shipped"]},
+        ]
     await _say(chat, "surprise")
     await expect(chat.get_by_text(ASK)).to_be_visible()
     await chat.locator(".kv-quick-reply").filter(has_text="No").click()
