@@ -65,10 +65,9 @@ async def _say(chat: Page, text: str) -> None:
 
 async def _build(page: Page) -> None:
     """The survey, node by node, on the new flow's empty canvas."""
-    triggers = page.get_by_role("group", name="Starts when a subscriber says")
-    await triggers.get_by_role("button", name="+ Add").click()
+    await page.get_by_role("button", name="+ A subscriber says…").click()
     await page.get_by_role("textbox", name="Keyword").fill("surprise")
-    await page.get_by_role("button", name="+ When an order moves").click()
+    await page.get_by_role("button", name="+ An order moves").click()
     moves = page.get_by_role("group", name="An order of the subscriber moves to")
     await moves.get_by_role("checkbox", name="shipped").check()
     await moves.get_by_role("checkbox", name="paid").uncheck()

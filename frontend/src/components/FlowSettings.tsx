@@ -25,18 +25,19 @@ export function FlowSettings(props: {
       <ListField
         b={b}
         path={["triggers"]}
-        label="Starts when a subscriber says"
+        label="Starts when"
         max={MAX_TRIGGERS}
         make={() => ({ keywords: ["hello"], match: "exact" })}
+        addLabel="+ A subscriber says…"
         item={(at, index) => <TriggerFields b={b} at={at} trigger={triggers[index]} />}
       />
       {triggers.length < MAX_TRIGGERS && (
         <div className="fe-add-triggers">
           <button type="button" onClick={() => addTrigger({ order_status: ["paid"] })}>
-            + When an order moves
+            + An order moves
           </button>
           <button type="button" onClick={() => addTrigger({ app_ns: "", trigger_name: "" })}>
-            + When a mini-app fires
+            + A mini-app fires
           </button>
         </div>
       )}

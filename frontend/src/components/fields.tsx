@@ -221,8 +221,10 @@ export function ListField(props: {
   min?: number;
   make(): unknown;
   item(path: Path, index: number): ReactNode;
+  /** The add button's text, when "+ Add" says too little. */
+  addLabel?: string;
 }) {
-  const { b, path, label, max, min, make, item } = props;
+  const { b, path, label, max, min, make, item, addLabel = "+ Add" } = props;
   const raw = getIn(b.node, path);
   const items = Array.isArray(raw) ? raw : [];
   const move = (from: number, to: number) => {
@@ -262,7 +264,7 @@ export function ListField(props: {
       ))}
       {(max === undefined || items.length < max) && (
         <button type="button" className="fe-add" onClick={() => b.set(path, [...items, make()])}>
-          + Add
+          {addLabel}
         </button>
       )}
     </fieldset>
