@@ -17,7 +17,7 @@ from konversation.dashboard.auth import CurrentUser
 from konversation.dashboard.routing import HOME_URL, error_page, page_router
 from konversation.dashboard.templating import STATIC_DIR, STATIC_URL
 from konversation.settings import Settings
-from konversation.static_files import static_files
+from konversation.wire.static_files import static_files
 
 SESSION_COOKIE = "konversation_session"
 SESSION_MAX_AGE = 7 * 24 * 3600

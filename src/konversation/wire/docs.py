@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from konversation.static_files import static_files
+from konversation.wire.static_files import static_files
 
 STATIC_DIR: Final = Path(__file__).resolve().parent / "static"
 STATIC_URL: Final = "/static"
