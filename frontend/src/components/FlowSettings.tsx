@@ -2,7 +2,7 @@
 // mini-app's trigger), and how to work the canvas.
 
 import type { FlowDocument, FlowNodeDoc, Path } from "../state/types";
-import { JsonField, ListField, SelectField, TextField, plain, type Binding } from "./fields";
+import { ChoicesField, JsonField, ListField, SelectField, TextField, plain, type Binding } from "./fields";
 
 const MATCHES = ["exact", "contains", "starts_with"];
 const ORDER_STATUSES = ["paid", "ordered", "processing", "shipped", "completed", "cancelled", "refunded"];
@@ -68,25 +68,10 @@ function TriggerFields({ b, at, trigger }: { b: Binding; at: Path; trigger: unkn
     );
   }
   if (Array.isArray(fields.order_status)) {
-    const chosen = new Set(fields.order_status);
     return (
       <fieldset className="fe-list">
         <legend>An order of the subscriber moves to</legend>
-        {ORDER_STATUSES.map((status) => (
-          <label key={status} className="fe-check">
-            <input
-              type="checkbox"
-              checked={chosen.has(status)}
-              onChange={(event) =>
-                b.set(
-                  [...at, "order_status"],
-                  ORDER_STATUSES.filter((each) => (each === status ? event.target.checked : chosen.has(each))),
-                )
-              }
-            />
-            {status}
-          </label>
-        ))}
+        <ChoicesField b={b} path={[...at, "order_status"]} options={ORDER_STATUSES} className="fe-check" />
       </fieldset>
     );
   }

@@ -20,6 +20,7 @@ import { freshId } from "../state/edits";
 import { getIn } from "../state/paths";
 import type { FlowNodeDoc, Path, Problem } from "../state/types";
 import {
+  ChoicesField,
   JsonField,
   ListField,
   NumberField,
@@ -280,7 +281,6 @@ function ConditionFields({ b, at }: { b: Binding; at: Path }) {
   const options = useCatalogOptions();
   const subject = String(getIn(b.node, [...at, "subject", "type"]));
   const operator = String(getIn(b.node, [...at, "operator"]));
-  const value = getIn(b.node, [...at, "value"]);
   return (
     <>
       <SelectField
@@ -348,24 +348,7 @@ function ConditionFields({ b, at }: { b: Binding; at: Path }) {
             </>
           ) : (
             <div className="fe-days">
-              {WEEKDAYS.map((day) => {
-                const days = Array.isArray(value) ? (value as string[]) : [];
-                return (
-                  <label key={day}>
-                    <input
-                      type="checkbox"
-                      checked={days.includes(day)}
-                      onChange={(event) =>
-                        b.set(
-                          [...at, "value"],
-                          WEEKDAYS.filter((other) => (other === day ? event.target.checked : days.includes(other))),
-                        )
-                      }
-                    />
-                    {day.slice(0, 3)}
-                  </label>
-                );
-              })}
+              <ChoicesField b={b} path={[...at, "value"]} options={WEEKDAYS} shown={(day) => day.slice(0, 3)} />
             </div>
           )}
         </>

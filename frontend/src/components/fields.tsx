@@ -270,3 +270,35 @@ export function ListField(props: {
     </fieldset>
   );
 }
+
+/** A checkbox per option, bound to the list of those checked, kept in the options' order. */
+export function ChoicesField(props: {
+  b: Binding;
+  path: Path;
+  options: readonly string[];
+  shown?(option: string): string;
+  className?: string;
+}) {
+  const { b, path, options, shown = (option: string) => option, className } = props;
+  const raw = getIn(b.node, path);
+  const chosen = new Set(Array.isArray(raw) ? raw : []);
+  return (
+    <>
+      {options.map((option) => (
+        <label key={option} className={className}>
+          <input
+            type="checkbox"
+            checked={chosen.has(option)}
+            onChange={(event) =>
+              b.set(
+                path,
+                options.filter((each) => (each === option ? event.target.checked : chosen.has(each))),
+              )
+            }
+          />
+          {shown(option)}
+        </label>
+      ))}
+    </>
+  );
+}

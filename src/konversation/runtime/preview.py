@@ -69,6 +69,10 @@ class PreviewState:
     executed: list[str]
 
 
+# Before the first restart: no conversation, nothing run.
+NOTHING_YET: Final = PreviewState([], None, None, [])
+
+
 async def restart(
     session: AsyncSession, engine: Engine, flow: Flow, tester: Tester
 ) -> PreviewState:
@@ -102,7 +106,7 @@ async def state(session: AsyncSession, flow: Flow, tester: Tester) -> PreviewSta
     copy = await _copy(session, flow)
     subscriber = await subscribers.find_on_channel(session, flow.bot_id, CHANNEL, tester.visitor)
     if copy is None or subscriber is None:
-        return PreviewState([], None, None, [])
+        return NOTHING_YET
     return await _state(session, copy, subscriber, tester, [])
 
 
@@ -179,7 +183,7 @@ async def _state(
         select(Run).where(Run.subscriber_id == subscriber.id).order_by(Run.id.desc()).limit(1)
     )
     if latest is None:
-        return PreviewState([], None, None, [])
+        return NOTHING_YET
     waits_in_draft = latest.flow_id == copy.id and latest.status == RunStatus.WAITING
     return PreviewState(
         messages=await _conversation(session, copy, subscriber, tester),
